@@ -1,0 +1,83 @@
+import { readFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { ConfigError } from '../../errors.js';
+import { parseOrganization, type OrganizationConfig } from '../../pipeline/config/organization.js';
+import { parseService, type ServiceConfig } from '../../pipeline/config/service.js';
+import { DirectoryArtifactStore } from './directory-artifact-store.js';
+import { FileSecretSource } from './file-secret-source.js';
+import { FileVariableSource } from './file-variable-source.js';
+import type { ReferenceSources } from '../../pipeline/resolve-references.js';
+
+/** The files of a project on disk (DESIGN §7), resolved once for a CLI command. */
+export interface LocalProjectPaths {
+  root: string;
+  serviceFile: string;
+  orgFile: string;
+  secretsFile: string;
+  variablesFile: string;
+  storeDir: string;
+}
+
+export function localProjectPaths(cwd: string, options: { project: string; orgConfig?: string; stateDir?: string }): LocalProjectPaths {
+  const root = resolve(cwd, options.project);
+  return {
+    root,
+    serviceFile: join(root, 'stageline.yaml'),
+    orgFile: options.orgConfig ? resolve(cwd, options.orgConfig) : join(root, '.stageline', 'organization.yaml'),
+    secretsFile: join(root, '.stageline', 'secrets.yaml'),
+    variablesFile: join(root, '.stageline', 'variables.yaml'),
+    storeDir: options.stateDir ? resolve(cwd, options.stateDir) : join(root, '.stageline', 'store'),
+  };
+}
+
+/** How a file is named in messages: relative to where the user runs the command when that is shorter. */
+export function displayPath(cwd: string, path: string): string {
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith('..') && rel.length < path.length ? rel : path;
+}
+
+export async function loadService(paths: LocalProjectPaths, cwd: string): Promise<ServiceConfig> {
+  const text = await readText(paths.serviceFile);
+  const shown = displayPath(cwd, paths.serviceFile);
+  if (text === undefined) throw new ConfigError(`${shown}: not found`, { hint: 'run in the service repository, or pass --project DIR' });
+  return parseService(text, shown);
+}
+
+/** The service config, or undefined when the project has no stageline.yaml yet. */
+export async function loadServiceIfPresent(paths: LocalProjectPaths, cwd: string): Promise<ServiceConfig | undefined> {
+  const text = await readText(paths.serviceFile);
+  return text === undefined ? undefined : parseService(text, displayPath(cwd, paths.serviceFile));
+}
+
+export async function loadOrganization(paths: LocalProjectPaths, cwd: string): Promise<OrganizationConfig> {
+  const organization = await loadOrganizationIfPresent(paths, cwd);
+  if (!organization) {
+    throw new ConfigError(`${displayPath(cwd, paths.orgFile)}: organization config not found`, {
+      hint: 'create .stageline/organization.yaml (see examples/hello-service), or pass --org-config FILE',
+    });
+  }
+  return organization;
+}
+
+export async function loadOrganizationIfPresent(paths: LocalProjectPaths, cwd: string): Promise<OrganizationConfig | undefined> {
+  const text = await readText(paths.orgFile);
+  return text === undefined ? undefined : parseOrganization(text, displayPath(cwd, paths.orgFile));
+}
+
+/** The local reference sources: secrets.yaml, variables.yaml, and the local store for stack-job outputs. */
+export function localReferenceSources(paths: LocalProjectPaths): ReferenceSources {
+  return {
+    secrets: new FileSecretSource(paths.secretsFile),
+    variables: new FileVariableSource(paths.variablesFile),
+    outputs: new DirectoryArtifactStore(paths.storeDir),
+  };
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,113 @@
+import { Command, CommanderError, Option } from 'commander';
+import { isStagelineError, UsageError } from '../errors.js';
+import { processIo, type CliIo } from './io.js';
+import { VERSION } from './version.js';
+
+/** Exit codes: 0 ok, 1 a user error (one clear line), 2 an internal error (a bug: stack on STAGELINE_DEBUG=1). */
+export const EXIT_OK = 0;
+export const EXIT_USER_ERROR = 1;
+export const EXIT_INTERNAL_ERROR = 2;
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/**
+ * Builds the command tree. Command modules are imported lazily inside each action so that
+ * `stageline --help` loads nothing but commander (start-up stays far below half a second).
+ */
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('stageline')
+    .description('The deployment stage of a CI/CD pipeline: render one manifest per environment, promote it through Stack Jobs.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (text) => io.out(text.replace(/\n$/, '')),
+      writeErr: (text) => io.err(text.replace(/\n$/, '')),
+    })
+    .exitOverride();
+
+  const kustomize = program.command('kustomize').description('Render and scaffold _kustomize/ trees with the built-in Kustomize engine');
+  kustomize
+    .command('build')
+    .description('Build a kustomization directory (like `kustomize build DIR`), or every overlay of a project')
+    .argument('[dir]', 'a directory holding a kustomization file, or a project root', '.')
+    .addOption(new Option('--reorder <order>', 'resource order').choices(['legacy', 'none']))
+    .option('--overlay <name>', 'build only this overlay of the project')
+    .option('--out <dir>', 'write one file per overlay into DIR instead of stdout')
+    .action(async (dir: string, options) => {
+      const { kustomizeBuildCommand } = await import('./commands/kustomize-build.js');
+      await kustomizeBuildCommand({ dir, ...options }, io);
+    });
+  kustomize
+    .command('init')
+    .description('Scaffold a new _kustomize/ tree (--new), or seed one from a deployed resource (<kind> <name>)')
+    .argument('[kind]', 'manifest kind of a deployed resource, e.g. KubernetesDeployment')
+    .argument('[name]', 'metadata.name of that resource')
+    .option('--new', 'write a new, buildable tree with a local overlay')
+    .addOption(new Option('--platform <platform>', 'the kind of manifest to scaffold').choices(['kubernetes', 'ecs']).default('kubernetes'))
+    .option('--envs <list>', 'comma-separated overlay names (default: the organization environments)')
+    .option('--project <dir>', 'project root', '.')
+    .option('--org-config <file>', 'organization config (default .stageline/organization.yaml)')
+    .option('--state-dir <dir>', 'local store (default .stageline/store)')
+    .option('--force', 'overwrite existing files')
+    .action(async (kind: string | undefined, name: string | undefined, options) => {
+      const { kustomizeInitCommand } = await import('./commands/kustomize-init.js');
+      await kustomizeInitCommand({ kind, name, ...options }, io);
+    });
+
+  program
+    .command('dot-env')
+    .description('Write .env and .env_export (mode 0600) from an overlay, with variables and secrets resolved')
+    .option('--project <dir>', 'project root', '.')
+    .option('--env <overlay>', 'overlay to read', 'local')
+    .option('--set <K=V>', 'add or override a variable (repeatable)', collect, [])
+    .option('--org-config <file>', 'organization config (default .stageline/organization.yaml)')
+    .action(async (options) => {
+      const { dotEnvCommand } = await import('./commands/dot-env.js');
+      await dotEnvCommand(options, io);
+    });
+
+  program
+    .command('plan')
+    .description('Show which environments a branch would deploy, in which order, with which gates')
+    .option('--project <dir>', 'project root', '.')
+    .option('--branch <branch>', 'the triggering branch', 'main')
+    .option('--org-config <file>', 'organization config (default .stageline/organization.yaml)')
+    .option('--json', 'print the plan as JSON (stable shape, see README)')
+    .action(async (options) => {
+      const { planCommand } = await import('./commands/plan.js');
+      await planCommand(options, io);
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; never throws. */
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT_OK;
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+function reportError(error: unknown, io: CliIo): number {
+  if (error instanceof CommanderError) {
+    // Commander already printed its message (help, version, or a usage error).
+    return error.exitCode === 0 ? EXIT_OK : EXIT_USER_ERROR;
+  }
+  if (isStagelineError(error)) {
+    io.err(`error: ${error.message}`);
+    if (error.hint) io.err(`hint: ${error.hint}`);
+    return EXIT_USER_ERROR;
+  }
+  io.err(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+  io.err('hint: this is a bug in Stageline; rerun with STAGELINE_DEBUG=1 for the stack trace and report it');
+  if (process.env.STAGELINE_DEBUG && error instanceof Error && error.stack) io.err(error.stack);
+  return EXIT_INTERNAL_ERROR;
+}
+
+export { UsageError };

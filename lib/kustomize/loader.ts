@@ -1,0 +1,83 @@
+import { posix } from 'node:path';
+import { KustomizeError } from './errors.js';
+import type { FileSystem } from './file-system.js';
+
+/**
+ * Reads files for one kustomization root with kustomize's "root only" load restriction: a
+ * kustomization may read files in or below its own directory (symlinks resolved), and may
+ * reach other directories only as kustomization roots of their own (`resources: [../base]`).
+ */
+export class Loader {
+  private constructor(
+    readonly fs: FileSystem,
+    /** The root with symlinks resolved, as kustomize's ConfirmedDir. */
+    readonly root: string,
+    private readonly referrer: Loader | undefined,
+  ) {}
+
+  static atRoot(fs: FileSystem, dir: string): Loader {
+    const root = confirmDirectory(fs, dir);
+    return new Loader(fs, root, undefined);
+  }
+
+  /** A loader for a sub-kustomization (`resources:` or `components:` entry naming a directory). */
+  child(path: string): Loader {
+    if (path === '') throw new KustomizeError('new root cannot be empty');
+    if (path.startsWith('/')) throw new KustomizeError(`new root '${path}' cannot be absolute`);
+    if (hasAmbiguousSegment(path)) {
+      throw new KustomizeError(
+        `path "${path}" is ambiguous: resolves to "${posix.normalize(path)}" after normalization, which is likely not the intended target; check for YAML indentation errors in your kustomization file`,
+      );
+    }
+    let root: string;
+    try {
+      root = confirmDirectory(this.fs, posix.join(this.root, path));
+    } catch (error) {
+      throw new KustomizeError(`must build at directory: ${(error as Error).message}`);
+    }
+    this.refuseCycle(root);
+    return new Loader(this.fs, root, this);
+  }
+
+  /** Reads a file relative to the root, refusing anything outside it. */
+  load(path: string): string {
+    const joined = path.startsWith('/') ? posix.normalize(path) : posix.join(this.root, path);
+    const [dir, file] = cleanedAbsolute(this.fs, joined);
+    if (file === '') throw new KustomizeError(`'${joined}' must resolve to a file`);
+    if (!isWithin(dir, this.root)) {
+      throw new KustomizeError(`security; file '${joined}' is not in or below '${this.root}'`);
+    }
+    return this.fs.readFile(posix.join(dir, file));
+  }
+
+  private refuseCycle(candidate: string): void {
+    for (let loader: Loader | undefined = this; loader; loader = loader.referrer) {
+      if (isWithin(loader.root, candidate)) {
+        throw new KustomizeError(`cycle detected: candidate root '${candidate}' contains visited root '${loader.root}'`);
+      }
+    }
+  }
+}
+
+function confirmDirectory(fs: FileSystem, path: string): string {
+  const [dir, file] = cleanedAbsolute(fs, path);
+  if (file !== '') throw new KustomizeError(`'${path}': file is not directory`);
+  return dir;
+}
+
+/** Kustomize's CleanedAbs: symlinks resolved, split into (directory, file name or ""). */
+function cleanedAbsolute(fs: FileSystem, path: string): [string, string] {
+  const normalized = posix.normalize(path);
+  if (!fs.exists(normalized)) throw new KustomizeError(`'${normalized}' doesn't exist`);
+  const real = fs.realPath(normalized);
+  if (fs.isDirectory(real)) return [real, ''];
+  return [posix.dirname(real), posix.basename(real)];
+}
+
+function isWithin(path: string, root: string): boolean {
+  return root === '/' || path === root || path.startsWith(`${root}/`);
+}
+
+function hasAmbiguousSegment(path: string): boolean {
+  return path.split('/').some((part) => part !== '' && part !== '.' && part !== '..' && part.includes('..'));
+}

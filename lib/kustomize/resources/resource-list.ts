@@ -1,0 +1,191 @@
+import { KustomizeError } from '../errors.js';
+import { isJsonObject, type JsonObject } from '../json.js';
+import { parseLabelSelector } from './label-selector.js';
+import { Resource } from './resource.js';
+import {
+  effectiveNamespace,
+  isClusterScoped,
+  namespaceEquals,
+  resIdEquals,
+  resIdGoString,
+  resIdString,
+  type ResId,
+} from './resource-id.js';
+
+/** A patch/replacement target: every field optional; gvk, name and namespace are anchored regexes. */
+export interface Selector {
+  group?: string;
+  version?: string;
+  kind?: string;
+  name?: string;
+  namespace?: string;
+  labelSelector?: string;
+  annotationSelector?: string;
+}
+
+/**
+ * The ordered set of resources of a build (kustomize's ResMap). Order is input order until a
+ * sort; ids must stay unique.
+ */
+export class ResourceList {
+  private items: Resource[] = [];
+
+  constructor(resources: Resource[] = []) {
+    for (const resource of resources) this.append(resource);
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  resources(): Resource[] {
+    return [...this.items];
+  }
+
+  clear(): void {
+    this.items = [];
+  }
+
+  /** Replace the whole list, keeping only non-empty resources (after a `$patch: delete`). */
+  reset(resources: Resource[]): void {
+    this.items = [];
+    for (const resource of resources) if (!resource.isEmpty()) this.append(resource);
+  }
+
+  append(resource: Resource): void {
+    const id = resource.curId();
+    if (this.items.some((existing) => resIdEquals(existing.curId(), id))) {
+      throw new KustomizeError(`may not add resource with an already registered id: ${resIdString(id)}`);
+    }
+    this.items.push(resource);
+  }
+
+  appendAll(other: ResourceList | Resource[]): void {
+    for (const resource of Array.isArray(other) ? other : other.items) this.append(resource);
+  }
+
+  remove(resource: Resource): void {
+    this.items = this.items.filter((item) => item !== resource);
+  }
+
+  byCurrentId(matches: (id: ResId) => boolean): Resource[] {
+    return this.items.filter((resource) => matches(resource.curId()));
+  }
+
+  /** Resources whose current or any previous id matches. */
+  byAnyId(matches: (id: ResId) => boolean): Resource[] {
+    return this.items.filter((resource) => !resource.isEmpty() && [...resource.previousIds(), resource.curId()].some(matches));
+  }
+
+  /** Generators: add, or merge into / replace an existing resource per the generator's behavior. */
+  absorbAll(resources: Resource[]): void {
+    for (const resource of resources) this.appendReplaceOrMerge(resource);
+  }
+
+  private appendReplaceOrMerge(resource: Resource): void {
+    const id = resource.curId();
+    const matches = this.byAnyId((candidate) => resIdEquals(candidate, id));
+    if (matches.length === 0) {
+      if (resource.behavior === 'merge' || resource.behavior === 'replace') {
+        throw new KustomizeError(`id ${resIdGoString(id)} does not exist; cannot merge or replace`);
+      }
+      this.append(resource);
+      return;
+    }
+    if (matches.length > 1) {
+      throw new KustomizeError(`found multiple objects ${matches.map((m) => resIdString(m.curId())).join(' ')} that could accept merge of ${resIdString(id)}`);
+    }
+    const old = matches[0]!;
+    if (resource.behavior === 'replace') {
+      copyMergeMetadata(resource, old);
+    } else if (resource.behavior === 'merge') {
+      const origin = old.origin;
+      copyMergeMetadata(resource, old);
+      mergeStringMapField(resource, old, 'data');
+      mergeStringMapField(resource, old, 'binaryData');
+      if (origin) resource.origin = origin;
+    } else {
+      throw new KustomizeError(
+        `id ${resIdGoString(id)} exists; can not use behavior: '${resource.behavior === 'unspecified' ? 'unspecified' : resource.behavior}', behavior must be merge or replace`,
+      );
+    }
+    const index = this.items.indexOf(old);
+    this.items[index] = resource;
+  }
+
+  /** Kustomize's ResMap.Select: regexes on original or current name/namespace, gvk, selectors. */
+  select(selector: Selector): Resource[] {
+    const anchored = (pattern: string | undefined) => (pattern ? new RegExp(`^(?:${pattern})$`) : undefined);
+    const group = anchored(selector.group);
+    const version = anchored(selector.version);
+    const kind = anchored(selector.kind);
+    const name = anchored(selector.name);
+    const namespace = anchored(selector.namespace);
+    const labels = selector.labelSelector ? parseLabelSelector(selector.labelSelector) : undefined;
+    const annotations = selector.annotationSelector ? parseLabelSelector(selector.annotationSelector) : undefined;
+    return this.items.filter((resource) => {
+      const current = resource.curId();
+      const original = resource.orgId();
+      if (namespace && !namespace.test(effectiveNamespace(original)) && !namespace.test(effectiveNamespace(current))) return false;
+      if (name && !name.test(original.name) && !name.test(current.name)) return false;
+      const gvk = resource.gvk;
+      if (group && !group.test(gvk.group)) return false;
+      if (version && !version.test(gvk.version)) return false;
+      if (kind && !kind.test(gvk.kind)) return false;
+      if (labels && !labels(resource.labels)) return false;
+      if (annotations && !annotations(resource.annotations)) return false;
+      return true;
+    });
+  }
+
+  /** Resources a referrer could name: cluster-scoped ones, same namespace, RoleBinding subjects' namespaces. */
+  couldBeReferencedBy(referrer: Resource): Resource[] {
+    const referrerId = referrer.curId();
+    if (isClusterScoped(referrerId)) return this.resources();
+    const roleBindingNamespaces = roleBindingSubjectNamespaces(referrer);
+    return this.items.filter((candidate) => {
+      const id = candidate.curId();
+      return isClusterScoped(id) || namespaceEquals(id, referrerId) || roleBindingNamespaces.has(candidate.namespace);
+    });
+  }
+}
+
+function roleBindingSubjectNamespaces(resource: Resource): Set<string> {
+  const namespaces = new Set<string>();
+  if (resource.kind !== 'RoleBinding') return namespaces;
+  const subjects = resource.obj.subjects;
+  if (!Array.isArray(subjects)) return namespaces;
+  for (const subject of subjects) {
+    if (isJsonObject(subject) && subject.kind === 'ServiceAccount' && typeof subject.namespace === 'string') {
+      namespaces.add(subject.namespace);
+    }
+  }
+  return namespaces;
+}
+
+/**
+ * Kustomize's CopyMergeMetaDataFieldsFrom for generator merge/replace: labels and annotations
+ * merged (new wins), name and namespace and build bookkeeping from the existing resource; the
+ * hash suffix survives only if both wanted it.
+ */
+function copyMergeMetadata(target: Resource, existing: Resource): void {
+  target.labels = { ...existing.labels, ...target.labels };
+  target.annotations = { ...existing.annotations, ...target.annotations };
+  target.name = existing.name;
+  target.namespace = existing.namespace;
+  const needsHash = target.needsHashSuffix && existing.needsHashSuffix;
+  // The origin is an ordinary annotation in kustomize: the newer one wins when it has one.
+  const origin = target.origin ?? existing.origin;
+  target.copyBookkeepingFrom(existing);
+  target.needsHashSuffix = needsHash;
+  target.origin = origin;
+  target.refVarNames = [...existing.refVarNames];
+}
+
+function mergeStringMapField(target: Resource, existing: Resource, field: 'data' | 'binaryData'): void {
+  const before = existing.obj[field];
+  const after = target.obj[field];
+  const merged: JsonObject = { ...(isJsonObject(before) ? before : {}), ...(isJsonObject(after) ? after : {}) };
+  if (Object.keys(merged).length === 0) delete target.obj[field];
+  else target.obj[field] = merged;
+}

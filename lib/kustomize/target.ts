@@ -1,0 +1,331 @@
+import { posix } from 'node:path';
+import { Accumulator } from './accumulator.js';
+import { KustomizeError } from './errors.js';
+import { defaultTransformerConfig, mergeTransformerConfigs, parseTransformerConfig } from './fieldspecs/config.js';
+import { mergeFieldSpecs } from './fieldspecs/config.js';
+import type { FieldSpec, TransformerConfig } from './fieldspecs/types.js';
+import { isJsonObject, type JsonObject } from './json.js';
+import { kustomizationFilesIn } from './kustomization-file.js';
+import { parseKustomization, validateKustomization, type Kustomization } from './kustomization.js';
+import { Loader } from './loader.js';
+import { configMapOrSecretGenerator } from './plugins/generators.js';
+import { appendHashSuffixes } from './plugins/hash-names.js';
+import { imageTagTransformer } from './plugins/image-tag.js';
+import { mapEntriesTransformer } from './plugins/labels-annotations.js';
+import { fixNameReferences } from './plugins/name-reference.js';
+import { namespaceTransformer } from './plugins/namespace.js';
+import { patchJson6902Transformer } from './plugins/patch-json6902.js';
+import { patchStrategicMergeTransformer } from './plugins/patch-strategic-merge.js';
+import { patchTransformer } from './plugins/patch.js';
+import type { Generator, PluginContext, Transformer } from './plugins/plugin.js';
+import { affixTransformer } from './plugins/prefix-suffix.js';
+import { replacementTransformer } from './plugins/replacements.js';
+import { replicaCountTransformer } from './plugins/replicas.js';
+import { resolveVars } from './plugins/vars.js';
+import { loadCrdConfig } from './plugins/crds.js';
+import { builtinPluginFromConfig } from './plugins/builtin-plugins.js';
+import { resourcesFromText } from './resources/resource-factory.js';
+import type { Resource } from './resources/resource.js';
+import type { ResourceList } from './resources/resource-list.js';
+
+export interface TargetOptions {
+  environment: Readonly<Record<string, string>>;
+}
+
+const LOCAL_CONFIG_ANNOTATION = 'config.kubernetes.io/local-config';
+
+/** One kustomization directory being built (kustomize's KustTarget). */
+export class KustTarget {
+  private constructor(
+    readonly loader: Loader,
+    readonly kustomization: Kustomization,
+    readonly fileName: string,
+    private readonly options: TargetOptions,
+  ) {}
+
+  static load(loader: Loader, options: TargetOptions): KustTarget {
+    const files = kustomizationFilesIn(loader.fs, loader.root);
+    if (files.length === 0) {
+      throw new KustomizeError(
+        `unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory '${loader.root}'`,
+        { hint: 'a kustomization directory needs a kustomization.yaml' },
+      );
+    }
+    if (files.length > 1) throw new KustomizeError(`Found multiple kustomization files under: ${loader.root}\n`);
+    const fileName = posix.basename(files[0]!);
+    const kustomization = parseKustomization(loader.load(fileName));
+    validateKustomization(kustomization, loader.root);
+    if (kustomization.helmCharts?.length || kustomization.helmGlobals) {
+      throw new KustomizeError(`${posix.join(loader.root, fileName)}: helmCharts are not supported by Stageline's Kustomize engine`, {
+        hint: 'render the chart in the build stage and list the rendered YAML under resources:',
+      });
+    }
+    return new KustTarget(loader, kustomization, fileName, options);
+  }
+
+  private get context(): PluginContext {
+    return { loader: this.loader, environment: this.options.environment };
+  }
+
+  /** The top-level build: accumulate, then hash names, fix references, expand vars, drop local config. */
+  makeCustomizedResources(): ResourceList {
+    const accumulator = this.accumulateTarget(new Accumulator());
+    appendHashSuffixes(accumulator.resources);
+    fixNameReferences(accumulator.resources, accumulator.config.nameReference);
+    resolveVars(accumulator.resources, accumulator.vars, accumulator.config.varReference);
+    for (const resource of accumulator.resources.resources()) {
+      const local = resource.annotations[LOCAL_CONFIG_ANNOTATION];
+      if (local !== undefined && local !== 'false') accumulator.resources.remove(resource);
+    }
+    return accumulator.resources;
+  }
+
+  accumulateTarget(accumulator: Accumulator): Accumulator {
+    const k = this.kustomization;
+    try {
+      this.accumulateResources(accumulator, k.resources ?? []);
+    } catch (error) {
+      throw wrap(error, 'accumulating resources');
+    }
+    accumulator.mergeConfig(this.transformerConfig());
+    if (k.crds?.length) {
+      try {
+        accumulator.mergeConfig(loadCrdConfig(this.loader, k.crds));
+      } catch (error) {
+        throw wrap(error, `loading CRDs [${k.crds.join(' ')}]`);
+      }
+    }
+    this.runGenerators(accumulator);
+    let result = accumulator;
+    try {
+      for (const path of k.components ?? []) result = this.accumulateComponent(result, path);
+    } catch (error) {
+      throw wrap(error, 'accumulating components');
+    }
+    this.runTransformers(result);
+    if (k.validators?.length) {
+      throw new KustomizeError('validators are not supported by Stageline\'s Kustomize engine (they need exec plugins)');
+    }
+    result.mergeVars(k.vars ?? []);
+    return result;
+  }
+
+  private transformerConfig(): TransformerConfig {
+    const paths = this.kustomization.configurations ?? [];
+    let config = defaultTransformerConfig();
+    for (const path of paths) config = mergeTransformerConfigs(config, parseTransformerConfig(this.loader.load(path), path));
+    return config;
+  }
+
+  private accumulateResources(accumulator: Accumulator, paths: readonly string[]): void {
+    for (const path of paths) {
+      let fileError: unknown;
+      try {
+        this.accumulateFile(accumulator, path);
+        continue;
+      } catch (error) {
+        fileError = error;
+      }
+      let child: Loader;
+      try {
+        child = this.loader.child(path);
+      } catch (error) {
+        if (messageOf(fileError).includes('MalformedYAMLError')) throw fileError;
+        throw new KustomizeError(`accumulation err='${messageOf(fileError)}': ${messageOf(error)}`, { cause: error });
+      }
+      try {
+        this.accumulateDirectory(accumulator, child, false);
+      } catch (error) {
+        throw wrap(error, `accumulation err='${messageOf(fileError)}'`);
+      }
+    }
+  }
+
+  private accumulateFile(accumulator: Accumulator, path: string): void {
+    let resources: Resource[];
+    try {
+      const text = this.loader.load(path);
+      resources = resourcesFromText(text, path);
+    } catch (error) {
+      throw wrap(error, `accumulating resources from '${path}'`);
+    }
+    if (this.kustomization.buildMetadata?.includes('originAnnotations')) {
+      for (const resource of resources) resource.origin = { path: posix.join(this.originPath(), path) };
+    }
+    try {
+      accumulator.resources.appendAll(resources);
+    } catch (error) {
+      throw wrap(error, `merging resources from '${path}'`);
+    }
+  }
+
+  private accumulateComponent(accumulator: Accumulator, path: string): Accumulator {
+    let child: Loader;
+    try {
+      child = this.loader.child(path);
+    } catch (error) {
+      throw new KustomizeError(`loader.New ${goQuote(messageOf(error))}`, { cause: error });
+    }
+    try {
+      return this.accumulateDirectory(accumulator, child, true);
+    } catch (error) {
+      throw new KustomizeError(`accumulateDirectory: ${goQuote(messageOf(error))}`, { cause: error });
+    }
+  }
+
+  private accumulateDirectory(accumulator: Accumulator, loader: Loader, isComponent: boolean): Accumulator {
+    let sub: KustTarget;
+    try {
+      sub = KustTarget.load(loader, this.options);
+    } catch (error) {
+      throw wrap(error, `couldn't make target for path '${loader.root}'`);
+    }
+    sub.kustomization.buildMetadata = this.kustomization.buildMetadata;
+    sub.parentOriginPath = posix.join(this.originPath(), posix.relative(this.loader.root, loader.root));
+    if (isComponent && sub.kustomization.kind !== 'Component') {
+      throw new KustomizeError(`expected kind 'Component' for path '${loader.root}' but got '${sub.kustomization.kind}'`);
+    }
+    if (!isComponent && sub.kustomization.kind === 'Component') {
+      throw new KustomizeError(`expected kind != 'Component' for path '${loader.root}'`);
+    }
+    let subResult: Accumulator;
+    try {
+      subResult = isComponent ? sub.accumulateTarget(accumulator) : sub.accumulateTarget(new Accumulator());
+    } catch (error) {
+      throw wrap(error, `recursed accumulation of path '${loader.root}'`);
+    }
+    if (isComponent) return subResult;
+    try {
+      accumulator.mergeAccumulator(subResult);
+    } catch (error) {
+      throw wrap(error, `recursed merging from path '${loader.root}'`);
+    }
+    return accumulator;
+  }
+
+  /** Where this kustomization sits relative to the top-level one, for origin annotations. */
+  private parentOriginPath = '';
+
+  private originPath(): string {
+    return this.parentOriginPath;
+  }
+
+  // --- generators ----------------------------------------------------------------------------------
+
+  private runGenerators(accumulator: Accumulator): void {
+    const k = this.kustomization;
+    const generators: Generator[] = [];
+    for (const args of k.configMapGenerator ?? []) generators.push(configMapOrSecretGenerator('ConfigMap', args, k.generatorOptions, this.context));
+    for (const args of k.secretGenerator ?? []) generators.push(configMapOrSecretGenerator('Secret', args, k.generatorOptions, this.context));
+    for (const config of this.pluginConfigs(k.generators ?? [])) {
+      const plugin = builtinPluginFromConfig(config, this.context);
+      if (!('generate' in plugin)) throw new KustomizeError(`plugin ${String(config.kind)} not a generator`);
+      generators.push(plugin);
+    }
+    for (const generator of generators) {
+      const generated = generator.generate();
+      try {
+        accumulator.resources.absorbAll(generated);
+      } catch (error) {
+        throw wrap(error, 'merging from generator');
+      }
+    }
+  }
+
+  // --- transformers --------------------------------------------------------------------------------
+
+  private runTransformers(accumulator: Accumulator): void {
+    const transformers = [...this.builtinTransformers(accumulator.config)];
+    for (const config of this.pluginConfigs(this.kustomization.transformers ?? [])) {
+      const plugin = builtinPluginFromConfig(config, this.context);
+      if (!('transform' in plugin)) throw new KustomizeError(`plugin ${String(config.kind)} not a transformer`);
+      transformers.push(plugin);
+    }
+    for (const transformer of transformers) transformer.transform(accumulator.resources);
+  }
+
+  /** The kustomization's own fields as kustomize's built-in transformers, in kustomize's order. */
+  private builtinTransformers(config: TransformerConfig): Transformer[] {
+    const k = this.kustomization;
+    const result: Transformer[] = [];
+    if (k.patchesStrategicMerge?.length) result.push(patchStrategicMergeTransformer({ paths: k.patchesStrategicMerge }, this.context));
+    for (const patch of k.patches ?? []) result.push(patchTransformer(patch, this.context));
+    if (k.namespace) result.push(namespaceTransformer({ namespace: k.namespace, fieldSpecs: config.namespace }));
+    if (k.namePrefix) result.push(affixTransformer('prefix', k.namePrefix, config.namePrefix));
+    if (k.nameSuffix) result.push(affixTransformer('suffix', k.nameSuffix, config.nameSuffix));
+    result.push(...this.labelTransformers(config));
+    if (k.commonAnnotations && Object.keys(k.commonAnnotations).length > 0) {
+      result.push(mapEntriesTransformer(k.commonAnnotations, config.commonAnnotations));
+    }
+    for (const patch of k.patchesJson6902 ?? []) {
+      result.push(patchJson6902Transformer({ target: patch.target, path: patch.path, jsonOp: patch.patch }, this.context));
+    }
+    for (const replica of k.replicas ?? []) result.push(replicaCountTransformer(replica, config.replicas));
+    for (const image of k.images ?? []) result.push(imageTagTransformer(image, config.images));
+    if (k.replacements?.length) result.push(replacementTransformer({ replacements: k.replacements }, this.context));
+    return result;
+  }
+
+  private labelTransformers(config: TransformerConfig): Transformer[] {
+    const k = this.kustomization;
+    if (!k.labels?.length && !(k.commonLabels && Object.keys(k.commonLabels).length)) return [];
+    const result: Transformer[] = [];
+    for (const label of k.labels ?? []) {
+      let specs: FieldSpec[] = mergeFieldSpecs(label.fields ?? [], config.labels);
+      if (label.includeSelectors) {
+        specs = mergeFieldSpecs(specs, config.commonLabels);
+      } else {
+        if (label.includeTemplates) specs = mergeFieldSpecs(specs, config.templateLabels);
+        if (label.includeVolumeClaimTemplates) specs = mergeFieldSpecs(specs, config.volumeClaimTemplateLabels);
+        specs = mergeFieldSpecs(specs, [{ path: 'metadata/labels', create: true }]);
+      }
+      result.push(mapEntriesTransformer(label.pairs, specs));
+    }
+    result.push(mapEntriesTransformer(k.commonLabels, config.commonLabels));
+    return result;
+  }
+
+  /**
+   * `generators:` / `transformers:` entries: inline plugin configs, or paths to files or
+   * kustomization directories holding them.
+   */
+  private pluginConfigs(entries: readonly string[]): JsonObject[] {
+    const configs: JsonObject[] = [];
+    const paths: string[] = [];
+    for (const entry of entries) {
+      let inline: Resource[] | undefined;
+      try {
+        inline = resourcesFromText(entry, this.fileName);
+      } catch {
+        inline = undefined;
+      }
+      if (inline && inline.length > 0) configs.push(...inline.map((resource) => resource.obj));
+      else paths.push(entry);
+    }
+    if (paths.length > 0) {
+      const accumulator = new Accumulator();
+      this.accumulateResources(accumulator, paths);
+      configs.push(...accumulator.resources.resources().map((resource) => resource.obj));
+    }
+    return configs;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** kustomize's errors.WrapPrefixf: "prefix: message", keeping KustomizeError's hint. */
+function wrap(error: unknown, prefix: string): KustomizeError {
+  const hint = error instanceof KustomizeError ? error.hint : undefined;
+  return new KustomizeError(`${prefix}: ${messageOf(error)}`, { cause: error, hint });
+}
+
+/** Go's %q for the messages kustomize quotes. */
+function goQuote(text: string): string {
+  return JSON.stringify(text);
+}
+
+export function isObject(value: unknown): value is JsonObject {
+  return isJsonObject(value);
+}

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { parseDuration } from '../duration.js';
+import { API_VERSION, dnsLabel, duration, email } from './common.js';
+import { parseConfigYaml } from './parse-config.js';
+
+/** Approval timeout when the organization does not set one. */
+export const DEFAULT_APPROVAL_TIMEOUT = '72h';
+
+const approvalSchema = z
+  .strictObject({
+    /** Whether every deployment to this environment waits for approval. Default false. */
+    required: z.boolean().default(false),
+    /** Who may approve (email addresses). Required when `required` is true. */
+    approvers: z.array(email).default([]),
+    /** Distinct approvals needed. Default 1. */
+    minApprovals: z.int().min(1).default(1),
+    /** How long a gate waits before the task times out. Default 72h. */
+    timeout: duration.default(DEFAULT_APPROVAL_TIMEOUT),
+  })
+  .superRefine((approval, context) => {
+    if (approval.required && approval.approvers.length === 0) {
+      context.addIssue({ code: 'custom', path: ['approvers'], message: 'expected at least one approver when approval is required' });
+    }
+    if (approval.approvers.length > 0 && approval.minApprovals > approval.approvers.length) {
+      context.addIssue({
+        code: 'custom',
+        path: ['minApprovals'],
+        message: `expected at most ${approval.approvers.length} (the number of approvers), got ${approval.minApprovals}`,
+      });
+    }
+  });
+
+const environmentSchema = z.strictObject({
+  name: dnsLabel('an environment name'),
+  approval: approvalSchema.optional(),
+  credentials: z.strictObject({ awsRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, { error: 'expected an IAM role ARN' }).optional() }).optional(),
+});
+
+const provisionerSchema = z.strictObject({ preview: z.string().optional(), apply: z.string() });
+
+export const organizationSchema = z.strictObject({
+  apiVersion: z.literal(API_VERSION, { error: `expected "${API_VERSION}"` }),
+  kind: z.literal('Organization', { error: 'expected "Organization"' }),
+  metadata: z.looseObject({ name: dnsLabel('an organization name') }),
+  spec: z.strictObject({
+    /** The promotion order, first to last. */
+    environments: z
+      .array(environmentSchema)
+      .min(1, { error: 'expected at least one environment' })
+      .superRefine((environments, context) => {
+        const seen = new Set<string>();
+        environments.forEach((environment, index) => {
+          if (seen.has(environment.name)) {
+            context.addIssue({ code: 'custom', path: [index, 'name'], message: `environment "${environment.name}" is listed twice` });
+          }
+          seen.add(environment.name);
+        });
+      }),
+    stackJobs: z
+      .strictObject({
+        runner: z.enum(['codebuild', 'local']).default('codebuild'),
+        provisioners: z.record(z.string(), provisionerSchema).default({}),
+      })
+      .default({ runner: 'codebuild', provisioners: {} }),
+  }),
+});
+
+export type OrganizationConfig = z.output<typeof organizationSchema>;
+export type OrganizationEnvironment = OrganizationConfig['spec']['environments'][number];
+
+/** Parses `organization.yaml` text; `file` is the name used in error messages. Throws ConfigError. */
+export function parseOrganization(text: string, file: string): OrganizationConfig {
+  return parseConfigYaml(organizationSchema, text, file, 'see DESIGN §2 for the Organization format');
+}
+
+/** The environment names in promotion order. */
+export function environmentNames(organization: OrganizationConfig): string[] {
+  return organization.spec.environments.map((environment) => environment.name);
+}
+
+/** The approval the organization requires on `environment`, with its timeout in seconds; undefined if none. */
+export function requiredApproval(environment: OrganizationEnvironment): { approvers: string[]; minApprovals: number; timeoutSeconds: number } | undefined {
+  const approval = environment.approval;
+  if (!approval?.required) return undefined;
+  return { approvers: approval.approvers, minApprovals: approval.minApprovals, timeoutSeconds: parseDuration(approval.timeout)! };
+}
