@@ -2,6 +2,7 @@ import type { FileSystem } from './file-system.js';
 import type { JsonObject } from './json.js';
 import { Loader } from './loader.js';
 import { sortResources } from './plugins/sort.js';
+import { originYaml, transformationsYaml } from './resources/origin.js';
 import type { Resource } from './resources/resource.js';
 import { KustTarget } from './target.js';
 import { emitYaml } from './yaml/emit.js';
@@ -12,8 +13,6 @@ export type Reorder = 'legacy' | 'none';
 export interface BuildOptions {
   /** Default `legacy`, as `kustomize build` without `--reorder`. A kustomization's sortOptions wins. */
   reorder?: Reorder;
-  /** Environment for generators' `envs` entries without a value; never read from process.env here. */
-  environment?: Readonly<Record<string, string>>;
 }
 
 export interface BuildResult {
@@ -24,23 +23,31 @@ export interface BuildResult {
 }
 
 const ORIGIN_ANNOTATION = 'config.kubernetes.io/origin';
+const TRANSFORMATIONS_ANNOTATION = 'alpha.config.kubernetes.io/transformations';
 
 /** Builds the kustomization in `dir` (an absolute path of `fs`), like `kustomize build`. Throws KustomizeError. */
 export function buildKustomization(fs: FileSystem, dir: string, options: BuildOptions = {}): BuildResult {
   const loader = Loader.atRoot(fs, dir);
-  const target = KustTarget.load(loader, { environment: options.environment ?? {} });
+  const target = KustTarget.load(loader);
   const resources = target.makeCustomizedResources();
   const sortOptions = target.kustomization.sortOptions;
   if (sortOptions) sortResources(resources, sortOptions);
   else if ((options.reorder ?? 'legacy') === 'legacy') sortResources(resources, { order: 'legacy' });
-  const keepOrigin = target.kustomization.buildMetadata?.includes('originAnnotations') ?? false;
-  const objects = resources.resources().map((resource) => finalObject(resource, keepOrigin));
+  const buildMetadata = target.kustomization.buildMetadata ?? [];
+  const objects = resources.resources().map((resource) =>
+    finalObject(resource, buildMetadata.includes('originAnnotations'), buildMetadata.includes('transformerAnnotations')),
+  );
   return { resources: objects, yaml: objects.map((object) => emitYaml(object)).join('---\n') };
 }
 
-function finalObject(resource: Resource, keepOrigin: boolean): JsonObject {
-  if (keepOrigin && resource.origin) {
-    resource.annotations = { ...resource.annotations, [ORIGIN_ANNOTATION]: emitYaml(resource.origin) };
-  }
+/** Build metadata becomes annotations only now, and only when the kustomization asked for it. */
+function finalObject(resource: Resource, origins: boolean, transformations: boolean): JsonObject {
+  const extra: Record<string, string> = {};
+  if (origins && resource.origin) extra[ORIGIN_ANNOTATION] = originYaml(resource.origin);
+  if (transformations && resource.transformations?.length) extra[TRANSFORMATIONS_ANNOTATION] = transformationsYaml(resource.transformations);
+  // Kustomize rewrites every non-empty annotation map when it strips its build annotations,
+  // which turns `port: 8080` into the string "8080".
+  const annotations = { ...resource.annotations, ...extra };
+  if (Object.keys(annotations).length > 0) resource.annotations = annotations;
   return resource.obj;
 }

@@ -8,6 +8,8 @@
 export interface FileSystem {
   /** Contents as UTF-8 text; throws if missing or a directory. */
   readFile(path: string): string;
+  /** Raw contents, where the source can tell bytes from text (generators put non-UTF-8 files in binaryData). */
+  readFileBytes?(path: string): Uint8Array;
   exists(path: string): boolean;
   isDirectory(path: string): boolean;
   /** Entry names (not paths) of a directory, sorted. */

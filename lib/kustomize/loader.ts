@@ -41,13 +41,23 @@ export class Loader {
 
   /** Reads a file relative to the root, refusing anything outside it. */
   load(path: string): string {
+    return this.fs.readFile(this.confirmedFile(path));
+  }
+
+  /** Like load, as bytes where the filesystem can give them (binary generator inputs). */
+  loadBytes(path: string): Uint8Array | string {
+    const file = this.confirmedFile(path);
+    return this.fs.readFileBytes ? this.fs.readFileBytes(file) : this.fs.readFile(file);
+  }
+
+  private confirmedFile(path: string): string {
     const joined = path.startsWith('/') ? posix.normalize(path) : posix.join(this.root, path);
     const [dir, file] = cleanedAbsolute(this.fs, joined);
     if (file === '') throw new KustomizeError(`'${joined}' must resolve to a file`);
     if (!isWithin(dir, this.root)) {
       throw new KustomizeError(`security; file '${joined}' is not in or below '${this.root}'`);
     }
-    return this.fs.readFile(posix.join(dir, file));
+    return posix.join(dir, file);
   }
 
   private refuseCycle(candidate: string): void {

@@ -7,7 +7,7 @@ import type { FileSystem } from './file-system.js';
  * `symlinks` maps a link path to its target (absolute, or relative to the link's directory).
  */
 export class MemoryFileSystem implements FileSystem {
-  private readonly files = new Map<string, string>();
+  private readonly files = new Map<string, string | Uint8Array>();
   private readonly directories = new Set<string>(['/']);
   private readonly symlinks = new Map<string, string>();
 
@@ -16,7 +16,7 @@ export class MemoryFileSystem implements FileSystem {
     for (const [link, target] of Object.entries(symlinks)) this.symlink(link, target);
   }
 
-  writeFile(path: string, content: string): void {
+  writeFile(path: string, content: string | Uint8Array): void {
     const absolute = toAbsolute(path);
     this.files.set(absolute, content);
     this.addParents(absolute);
@@ -35,6 +35,16 @@ export class MemoryFileSystem implements FileSystem {
   }
 
   readFile(path: string): string {
+    const content = this.readRaw(path);
+    return typeof content === 'string' ? content : new TextDecoder().decode(content);
+  }
+
+  readFileBytes(path: string): Uint8Array {
+    const content = this.readRaw(path);
+    return typeof content === 'string' ? new TextEncoder().encode(content) : content;
+  }
+
+  private readRaw(path: string): string | Uint8Array {
     const real = this.realPath(path);
     const content = this.files.get(real);
     if (content === undefined) {

@@ -25,12 +25,9 @@ import { resolveVars } from './plugins/vars.js';
 import { loadCrdConfig } from './plugins/crds.js';
 import { builtinPluginFromConfig } from './plugins/builtin-plugins.js';
 import { resourcesFromText } from './resources/resource-factory.js';
+import { appendOriginPath, builtinOrigin, type Origin } from './resources/origin.js';
 import type { Resource } from './resources/resource.js';
 import type { ResourceList } from './resources/resource-list.js';
-
-export interface TargetOptions {
-  environment: Readonly<Record<string, string>>;
-}
 
 const LOCAL_CONFIG_ANNOTATION = 'config.kubernetes.io/local-config';
 
@@ -40,10 +37,12 @@ export class KustTarget {
     readonly loader: Loader,
     readonly kustomization: Kustomization,
     readonly fileName: string,
-    private readonly options: TargetOptions,
   ) {}
 
-  static load(loader: Loader, options: TargetOptions): KustTarget {
+  /** Set when buildMetadata asks for origins/transformations: the path from the top kustomization. */
+  private origin: Origin | undefined;
+
+  static load(loader: Loader): KustTarget {
     const files = kustomizationFilesIn(loader.fs, loader.root);
     if (files.length === 0) {
       throw new KustomizeError(
@@ -55,20 +54,27 @@ export class KustTarget {
     const fileName = posix.basename(files[0]!);
     const kustomization = parseKustomization(loader.load(fileName));
     validateKustomization(kustomization, loader.root);
+    if (kustomization.openapi?.path) {
+      throw new KustomizeError(`${posix.join(loader.root, fileName)}: custom OpenAPI schemas (openapi.path) are not supported by Stageline's Kustomize engine`);
+    }
+    if (kustomization.openapi?.version && kustomization.openapi.version !== 'v1.21.2') {
+      throw new KustomizeError('the specified OpenAPI version is not built in', { hint: 'the only built-in Kubernetes OpenAPI version is v1.21.2' });
+    }
     if (kustomization.helmCharts?.length || kustomization.helmGlobals) {
       throw new KustomizeError(`${posix.join(loader.root, fileName)}: helmCharts are not supported by Stageline's Kustomize engine`, {
         hint: 'render the chart in the build stage and list the rendered YAML under resources:',
       });
     }
-    return new KustTarget(loader, kustomization, fileName, options);
+    return new KustTarget(loader, kustomization, fileName);
   }
 
   private get context(): PluginContext {
-    return { loader: this.loader, environment: this.options.environment };
+    return { loader: this.loader };
   }
 
   /** The top-level build: accumulate, then hash names, fix references, expand vars, drop local config. */
   makeCustomizedResources(): ResourceList {
+    if (this.kustomization.buildMetadata?.length) this.origin = {};
     const accumulator = this.accumulateTarget(new Accumulator());
     appendHashSuffixes(accumulator.resources);
     fixNameReferences(accumulator.resources, accumulator.config.nameReference);
@@ -134,7 +140,7 @@ export class KustTarget {
         throw new KustomizeError(`accumulation err='${messageOf(fileError)}': ${messageOf(error)}`, { cause: error });
       }
       try {
-        this.accumulateDirectory(accumulator, child, false);
+        this.accumulateDirectory(accumulator, child, path, false);
       } catch (error) {
         throw wrap(error, `accumulation err='${messageOf(fileError)}'`);
       }
@@ -149,8 +155,8 @@ export class KustTarget {
     } catch (error) {
       throw wrap(error, `accumulating resources from '${path}'`);
     }
-    if (this.kustomization.buildMetadata?.includes('originAnnotations')) {
-      for (const resource of resources) resource.origin = { path: posix.join(this.originPath(), path) };
+    if (this.origin) {
+      for (const resource of resources) resource.origin = appendOriginPath(this.origin, path);
     }
     try {
       accumulator.resources.appendAll(resources);
@@ -167,21 +173,21 @@ export class KustTarget {
       throw new KustomizeError(`loader.New ${goQuote(messageOf(error))}`, { cause: error });
     }
     try {
-      return this.accumulateDirectory(accumulator, child, true);
+      return this.accumulateDirectory(accumulator, child, path, true);
     } catch (error) {
       throw new KustomizeError(`accumulateDirectory: ${goQuote(messageOf(error))}`, { cause: error });
     }
   }
 
-  private accumulateDirectory(accumulator: Accumulator, loader: Loader, isComponent: boolean): Accumulator {
+  private accumulateDirectory(accumulator: Accumulator, loader: Loader, entry: string, isComponent: boolean): Accumulator {
     let sub: KustTarget;
     try {
-      sub = KustTarget.load(loader, this.options);
+      sub = KustTarget.load(loader);
     } catch (error) {
       throw wrap(error, `couldn't make target for path '${loader.root}'`);
     }
     sub.kustomization.buildMetadata = this.kustomization.buildMetadata;
-    sub.parentOriginPath = posix.join(this.originPath(), posix.relative(this.loader.root, loader.root));
+    sub.origin = this.origin ? appendOriginPath(this.origin, entry) : undefined;
     if (isComponent && sub.kustomization.kind !== 'Component') {
       throw new KustomizeError(`expected kind 'Component' for path '${loader.root}' but got '${sub.kustomization.kind}'`);
     }
@@ -203,27 +209,26 @@ export class KustTarget {
     return accumulator;
   }
 
-  /** Where this kustomization sits relative to the top-level one, for origin annotations. */
-  private parentOriginPath = '';
-
-  private originPath(): string {
-    return this.parentOriginPath;
-  }
-
   // --- generators ----------------------------------------------------------------------------------
 
   private runGenerators(accumulator: Accumulator): void {
     const k = this.kustomization;
-    const generators: Generator[] = [];
-    for (const args of k.configMapGenerator ?? []) generators.push(configMapOrSecretGenerator('ConfigMap', args, k.generatorOptions, this.context));
-    for (const args of k.secretGenerator ?? []) generators.push(configMapOrSecretGenerator('Secret', args, k.generatorOptions, this.context));
-    for (const config of this.pluginConfigs(k.generators ?? [])) {
+    const generators: { generator: Generator; origin?: Origin }[] = [];
+    const builtin = (kind: string) => (this.origin ? builtinOrigin(this.origin, this.fileName, kind) : undefined);
+    for (const args of k.configMapGenerator ?? []) {
+      generators.push({ generator: configMapOrSecretGenerator('ConfigMap', args, k.generatorOptions, this.context), origin: builtin('ConfigMapGenerator') });
+    }
+    for (const args of k.secretGenerator ?? []) {
+      generators.push({ generator: configMapOrSecretGenerator('Secret', args, k.generatorOptions, this.context), origin: builtin('SecretGenerator') });
+    }
+    for (const { config, origin } of this.pluginConfigs(k.generators ?? [])) {
       const plugin = builtinPluginFromConfig(config, this.context);
       if (!('generate' in plugin)) throw new KustomizeError(`plugin ${String(config.kind)} not a generator`);
-      generators.push(plugin);
+      generators.push({ generator: plugin, origin });
     }
-    for (const generator of generators) {
+    for (const { generator, origin } of generators) {
       const generated = generator.generate();
+      if (origin) for (const resource of generated) resource.origin ??= origin;
       try {
         accumulator.resources.absorbAll(generated);
       } catch (error) {
@@ -236,34 +241,46 @@ export class KustTarget {
 
   private runTransformers(accumulator: Accumulator): void {
     const transformers = [...this.builtinTransformers(accumulator.config)];
-    for (const config of this.pluginConfigs(this.kustomization.transformers ?? [])) {
+    for (const { config, origin } of this.pluginConfigs(this.kustomization.transformers ?? [])) {
       const plugin = builtinPluginFromConfig(config, this.context);
       if (!('transform' in plugin)) throw new KustomizeError(`plugin ${String(config.kind)} not a transformer`);
-      transformers.push(plugin);
+      transformers.push({ transformer: plugin, origin });
     }
-    for (const transformer of transformers) transformer.transform(accumulator.resources);
+    const resources = accumulator.resources;
+    for (const { transformer, origin } of transformers) {
+      transformer.transform(resources);
+      if (origin) {
+        // Kustomize stamps every resource, touched or not: the origin if it has none, else a transformation.
+        for (const resource of resources.resources()) {
+          if (resource.origin === undefined) resource.origin = origin;
+          else (resource.transformations ??= []).push(origin);
+        }
+      }
+      resources.reset(resources.resources());
+    }
   }
 
   /** The kustomization's own fields as kustomize's built-in transformers, in kustomize's order. */
-  private builtinTransformers(config: TransformerConfig): Transformer[] {
+  private builtinTransformers(config: TransformerConfig): { transformer: Transformer; origin?: Origin }[] {
     const k = this.kustomization;
-    const result: Transformer[] = [];
-    if (k.patchesStrategicMerge?.length) result.push(patchStrategicMergeTransformer({ paths: k.patchesStrategicMerge }, this.context));
-    for (const patch of k.patches ?? []) result.push(patchTransformer(patch, this.context));
-    if (k.namespace) result.push(namespaceTransformer({ namespace: k.namespace, fieldSpecs: config.namespace }));
-    if (k.namePrefix) result.push(affixTransformer('prefix', k.namePrefix, config.namePrefix));
-    if (k.nameSuffix) result.push(affixTransformer('suffix', k.nameSuffix, config.nameSuffix));
-    result.push(...this.labelTransformers(config));
+    const list: [string, Transformer][] = [];
+    const result = { push: (kind: string, ...transformers: Transformer[]) => list.push(...transformers.map((t) => [kind, t] as [string, Transformer])) };
+    if (k.patchesStrategicMerge?.length) result.push('PatchStrategicMergeTransformer', patchStrategicMergeTransformer({ paths: k.patchesStrategicMerge }, this.context));
+    for (const patch of k.patches ?? []) result.push('PatchTransformer', patchTransformer(patch, this.context));
+    if (k.namespace) result.push('NamespaceTransformer', namespaceTransformer({ namespace: k.namespace, fieldSpecs: config.namespace }));
+    if (k.namePrefix) result.push('PrefixTransformer', affixTransformer('prefix', k.namePrefix, config.namePrefix));
+    if (k.nameSuffix) result.push('SuffixTransformer', affixTransformer('suffix', k.nameSuffix, config.nameSuffix));
+    result.push('LabelTransformer', ...this.labelTransformers(config));
     if (k.commonAnnotations && Object.keys(k.commonAnnotations).length > 0) {
-      result.push(mapEntriesTransformer(k.commonAnnotations, config.commonAnnotations));
+      result.push('AnnotationsTransformer', mapEntriesTransformer(k.commonAnnotations, config.commonAnnotations));
     }
     for (const patch of k.patchesJson6902 ?? []) {
-      result.push(patchJson6902Transformer({ target: patch.target, path: patch.path, jsonOp: patch.patch }, this.context));
+      result.push('PatchJson6902Transformer', patchJson6902Transformer({ target: patch.target, path: patch.path, jsonOp: patch.patch }, this.context));
     }
-    for (const replica of k.replicas ?? []) result.push(replicaCountTransformer(replica, config.replicas));
-    for (const image of k.images ?? []) result.push(imageTagTransformer(image, config.images));
-    if (k.replacements?.length) result.push(replacementTransformer({ replacements: k.replacements }, this.context));
-    return result;
+    for (const replica of k.replicas ?? []) result.push('ReplicaCountTransformer', replicaCountTransformer(replica, config.replicas));
+    for (const image of k.images ?? []) result.push('ImageTagTransformer', imageTagTransformer(image, config.images));
+    if (k.replacements?.length) result.push('ReplacementTransformer', replacementTransformer({ replacements: k.replacements }, this.context));
+    return list.map(([kind, transformer]) => ({ transformer, origin: this.origin ? builtinOrigin(this.origin, this.fileName, kind) : undefined }));
   }
 
   private labelTransformers(config: TransformerConfig): Transformer[] {
@@ -289,8 +306,8 @@ export class KustTarget {
    * `generators:` / `transformers:` entries: inline plugin configs, or paths to files or
    * kustomization directories holding them.
    */
-  private pluginConfigs(entries: readonly string[]): JsonObject[] {
-    const configs: JsonObject[] = [];
+  private pluginConfigs(entries: readonly string[]): { config: JsonObject; origin?: Origin }[] {
+    const configs: Resource[] = [];
     const paths: string[] = [];
     for (const entry of entries) {
       let inline: Resource[] | undefined;
@@ -299,16 +316,29 @@ export class KustTarget {
       } catch {
         inline = undefined;
       }
-      if (inline && inline.length > 0) configs.push(...inline.map((resource) => resource.obj));
-      else paths.push(entry);
+      if (inline && inline.length > 0) {
+        if (this.origin) for (const resource of inline) resource.origin = appendOriginPath(this.origin, this.fileName);
+        configs.push(...inline);
+      } else paths.push(entry);
     }
     if (paths.length > 0) {
       const accumulator = new Accumulator();
       this.accumulateResources(accumulator, paths);
-      configs.push(...accumulator.resources.resources().map((resource) => resource.obj));
+      configs.push(...accumulator.resources.resources());
     }
-    return configs;
+    return configs.map((resource) => ({ config: resource.obj, origin: pluginOrigin(resource) }));
   }
+}
+
+/** Kustomize's OriginFromCustomPlugin: where the plugin's config came from, and which plugin it is. */
+function pluginOrigin(config: Resource): Origin | undefined {
+  if (!config.origin) return undefined;
+  return {
+    repo: config.origin.repo,
+    ref: config.origin.ref,
+    configuredIn: config.origin.path,
+    configuredBy: { apiVersion: config.apiVersion, kind: config.kind, name: config.name, namespace: config.namespace },
+  };
 }
 
 function messageOf(error: unknown): string {
@@ -324,8 +354,4 @@ function wrap(error: unknown, prefix: string): KustomizeError {
 /** Go's %q for the messages kustomize quotes. */
 function goQuote(text: string): string {
   return JSON.stringify(text);
-}
-
-export function isObject(value: unknown): value is JsonObject {
-  return isJsonObject(value);
 }

@@ -80,7 +80,8 @@ export function renderDotEnvFiles(entries: Record<string, string>): DotEnvFiles 
  * literal but cannot contain their own quote; double quotes turn `\n`/`\r` into newline/CR but
  * cannot contain `"`. A value ending in `\` would escape any closing quote, and a raw CR is
  * normalised away by the parser. So, per value: single quotes if possible, else double quotes
- * (newlines/CRs escaped), else backticks; if none round-trips, refuse rather than write a wrong file.
+ * (newlines/CRs escaped), else backticks, else unquoted (a plain
+ * one-line value ending in `\`); if none round-trips, refuse rather than write a wrong file.
  */
 export function quoteDotEnv(key: string, value: string): string {
   const endsWithBackslash = value.endsWith('\\');
@@ -89,6 +90,8 @@ export function quoteDotEnv(key: string, value: string): string {
     return `"${value.replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
   }
   if (!value.includes('`') && !value.includes('\r') && !endsWithBackslash) return `\`${value}\``;
+  // Unquoted text is taken as-is up to a `#` or the end of the line, then trimmed.
+  if (/^[^\s'"`#][^#\r\n]*$/.test(value) && !/\s$/.test(value)) return value;
   throw new DotEnvError(`${key}: the value cannot be written in dotenv syntax without changing it (it combines quote characters, backslash escapes or a trailing backslash in a way dotenv cannot parse back)`, {
     hint: 'change the value, or pass it another way than .env',
   });

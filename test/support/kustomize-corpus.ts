@@ -42,7 +42,7 @@ export function loadCaseFileSystem(caseDirectory: string): MemoryFileSystem {
       else if (stat.isDirectory()) {
         fs.mkdir(virtual);
         visit(path);
-      } else fs.writeFile(virtual, readFileSync(path, 'utf8'));
+      } else fs.writeFile(virtual, new Uint8Array(readFileSync(path)));
     }
   };
   if (existsSync(input)) visit(input);

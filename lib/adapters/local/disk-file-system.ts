@@ -7,6 +7,10 @@ export class DiskFileSystem implements FileSystem {
     return readFileSync(path, 'utf8');
   }
 
+  readFileBytes(path: string): Uint8Array {
+    return readFileSync(path);
+  }
+
   exists(path: string): boolean {
     return existsSync(path);
   }

@@ -88,7 +88,8 @@ export function builtinPluginFromConfig(config: JsonObject, context: PluginConte
 function generatorArgs(config: JsonObject): GeneratorConfig {
   const metadata = isJsonObject(config.metadata) ? config.metadata : {};
   const { apiVersion: _a, kind: _k, metadata: _m, ...rest } = config;
-  return { ...(rest as GeneratorConfig), name: metadata.name as string | undefined, namespace: metadata.namespace as string | undefined };
+  const args = rest as GeneratorConfig;
+  return { ...args, name: args.name || (metadata.name as string | undefined), namespace: args.namespace || (metadata.namespace as string | undefined) };
 }
 
 function iamPolicyGenerator(config: JsonObject): Generator {

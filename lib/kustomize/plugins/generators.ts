@@ -14,8 +14,7 @@ export function configMapOrSecretGenerator(
     generate() {
       const generatorContext = {
         globalOptions,
-        loadFile: (path: string) => context.loader.load(path),
-        environment: context.environment,
+        loadFile: (path: string) => context.loader.loadBytes(path),
       };
       const fs = context.loader.fs;
       const generated =

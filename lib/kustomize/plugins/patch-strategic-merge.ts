@@ -65,14 +65,11 @@ export function applySmPatchTo(resources: ResourceList, targets: Resource[], pat
 }
 
 export function applySmPatch(resource: Resource, patch: Resource): void {
-  const { name, namespace, kind } = resource;
   if (patch.allowNameChange || patch.allowKindChange) resource.storePreviousId();
-  resource.object = applyStrategicMergePatch(resource.obj, patch.obj);
-  if (resource.isEmpty()) {
-    resource.object = null;
-    return;
-  }
-  if (!patch.allowKindChange) resource.kind = kind;
-  if (!patch.allowNameChange) resource.name = name;
-  resource.namespace = namespace;
+  // The merge restores name, kind (unless allowed to change) and namespace itself.
+  resource.object = applyStrategicMergePatch(resource.obj, patch.obj, {
+    allowNameChange: patch.allowNameChange,
+    allowKindChange: patch.allowKindChange,
+  });
+  if (resource.isEmpty()) resource.object = null;
 }

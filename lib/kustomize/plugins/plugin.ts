@@ -5,8 +5,6 @@ import type { ResourceList } from '../resources/resource-list.js';
 /** What a built-in plugin may use while it is configured: the kustomization's loader. */
 export interface PluginContext {
   readonly loader: Loader;
-  /** For generators' `envs` entries without a value (never process.env inside the engine). */
-  readonly environment: Readonly<Record<string, string>>;
 }
 
 /** A configured built-in transformer (kustomize's builtins/*Transformer). */

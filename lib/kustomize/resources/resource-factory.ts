@@ -13,7 +13,8 @@ export function resourcesFromText(text: string, fileName: string): Resource[] {
 }
 
 export function objectsFromText(text: string, fileName: string): JsonObject[] {
-  const documents = parseYamlDocuments(text, fileName);
+  // Kustomize accepts duplicate keys in kustomization files but refuses them in resources.
+  const documents = parseYamlDocuments(text, fileName, { duplicateKeys: 'error' });
   return inlineLists(validated(documents));
 }
 

@@ -1,4 +1,5 @@
 import { isJsonObject, type JsonObject, type JsonValue } from '../json.js';
+import type { Origin } from './origin.js';
 import { makeResId, parseApiVersion, effectiveNamespace, type Gvk, type ResId } from './resource-id.js';
 
 export type GenerationBehavior = 'create' | 'merge' | 'replace' | 'unspecified';
@@ -25,9 +26,9 @@ export class Resource {
   allowKindChange = false;
   /** Names of `vars` that read a field of this resource. */
   refVarNames: string[] = [];
-  /** Where it came from, for `buildMetadata: [originAnnotations]`. */
-  origin?: JsonObject;
-  transformations?: JsonObject[];
+  /** Where it came from and what transformed it, for `buildMetadata`. */
+  origin?: Origin;
+  transformations?: Origin[];
 
   constructor(object: JsonObject | null) {
     this.object = object;

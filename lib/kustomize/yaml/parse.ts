@@ -18,6 +18,7 @@ import { Alias, isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments,
 import type { Document, Node as YNode, YAMLError } from 'yaml';
 import type { JsonObject, JsonValue } from '../json.js';
 import { KustomizeError } from '../errors.js';
+import { fastParsePiece } from './fast-parse.js';
 import { resolvePlainV3 } from './go-scalars.js';
 
 export interface ParseYamlOptions {
@@ -28,6 +29,8 @@ export interface ParseYamlOptions {
    * serialises them.
    */
   duplicateKeys?: 'last' | 'error';
+  /** Skip the fast path for plain block YAML (tests compare both paths). */
+  fullParserOnly?: boolean;
 }
 
 /** A YAML file could not be decoded. `message` is kustomize's text; `yamlMessage` go-yaml's. */
@@ -110,6 +113,10 @@ export function parseYamlDocument(text: string, fileName: string, options: Parse
 function decodePiece(piece: string, fileName: string, options: ParseYamlOptions): JsonValue | undefined {
   // Fast exit for pieces with nothing but blanks and comments.
   if (!/^[ \t]*[^\s#]/m.test(piece)) return undefined;
+  if (!options.fullParserOnly) {
+    const fast = fastParsePiece(piece);
+    if (fast !== undefined) return fast.value;
+  }
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(piece, { ...PARSE_OPTIONS, lineCounter });
   if (!Array.isArray(docs)) return undefined; // EmptyStream
@@ -176,7 +183,11 @@ function scalarValue(node: Scalar, ctx: Ctx): JsonValue {
     return node.type === Scalar.PLAIN || node.type === undefined ? resolvePlainV3(text) : text;
   }
   if (tag === '!' || tag === TAG + 'str') return text;
-  if (tag === TAG + 'binary') return Buffer.from(text.replace(/\s+/g, ''), 'base64').toString('utf8');
+  if (tag === TAG + 'binary') {
+    // The yaml package already decodes !!binary; go-yaml gives the bytes as a string.
+    if (raw instanceof Uint8Array) return new TextDecoder().decode(raw);
+    return new TextDecoder().decode(Uint8Array.from(atob(text.replace(/\s+/g, '')), (c) => c.charCodeAt(0)));
+  }
   if (tag.startsWith(TAG)) {
     const want = tag.slice(TAG.length);
     const v = resolvePlainV3(text);
@@ -312,7 +323,7 @@ function syntaxError(err: YAMLError, piece: string, lc: LineCounter, fileName: s
         // "- item" inside a block mapping: libyaml's parser names the line before the
         // mapping's first key (its 0-based start line).
         msg = 'did not find expected key';
-        const col = start.col - 1;
+        const col = indentOf(lines[start.line - 1] ?? '');
         let k = start.line - 1; // 1-based line of the '-' is start.line; scan upwards
         let firstKey = start.line;
         while (k >= 1) {

@@ -19,11 +19,12 @@ export function parseConfigYaml<S extends z.ZodType>(schema: S, text: string, fi
 
 /** YAML text → plain data; syntax errors name the file, line and column. */
 export function parseYamlText(text: string, file: string): unknown {
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   const error = document.errors[0];
   if (error) {
     const where = error.linePos?.[0] ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}: ` : '';
-    throw new ConfigError(`${file}: ${where}invalid YAML: ${error.message.split('\n')[0]}`);
+    const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new ConfigError(`${file}: ${where}invalid YAML: ${message}`);
   }
   return document.toJS({ maxAliasCount: 100 });
 }

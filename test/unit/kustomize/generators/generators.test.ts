@@ -17,7 +17,7 @@ import {
   type GeneratorOptions,
   type SecretArgs,
 } from '../../../../lib/kustomize/generators/index.js';
-import { BytesMemoryFileSystem, HAVE_CORPUS, loadCaseInput, readCaseExpected } from './corpus.js';
+import { HAVE_CORPUS, loadCaseInput, readCaseExpected } from './corpus.js';
 
 const app = (files: Record<string, string>) =>
   new MemoryFileSystem(Object.fromEntries(Object.entries(files).map(([path, content]) => [`/app/${path}`, content])));
@@ -108,8 +108,8 @@ describe('files', () => {
   });
 
   it('puts non-UTF-8 content into binaryData (needs readFileBytes)', () => {
-    const fs = new BytesMemoryFileSystem({ '/app/text.txt': 'plain' });
-    fs.writeBytes('/app/data.bin', new Uint8Array([0xff, 0x68, 0x69]));
+    const fs = new MemoryFileSystem({ '/app/text.txt': 'plain' });
+    fs.writeFile('/app/data.bin', new Uint8Array([0xff, 0x68, 0x69]));
     const { resource } = makeConfigMap({ name: 'cm', files: ['data.bin', 'text.txt'] }, fs, '/app');
     expect(resource).toEqual({
       apiVersion: 'v1',
@@ -212,8 +212,8 @@ describe('secrets', () => {
   });
 
   it('encodes file content as bytes', () => {
-    const fs = new BytesMemoryFileSystem();
-    fs.writeBytes('/app/key.bin', new Uint8Array([0, 1, 0xff]));
+    const fs = new MemoryFileSystem();
+    fs.writeFile('/app/key.bin', new Uint8Array([0, 1, 0xff]));
     expect(makeSecret({ name: 's', files: ['key.bin'] }, fs, '/app').resource.data).toEqual({ 'key.bin': 'AAH/' });
   });
 });
