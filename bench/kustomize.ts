@@ -13,7 +13,7 @@ import { DiskFileSystem } from '../lib/adapters/local/disk-file-system.js';
 import { buildKustomization, MemoryFileSystem } from '../lib/kustomize/index.js';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
-const cli = join(repoRoot, 'dist', 'bin', 'stageline.js');
+const cli = join(repoRoot, 'dist', 'cli', 'stageline.js');
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

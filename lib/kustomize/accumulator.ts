@@ -1,5 +1,5 @@
 import { KustomizeError } from './errors.js';
-import { emptyTransformerConfig, mergeTransformerConfigs } from './fieldspecs/config.js';
+import { EMPTY_TRANSFORMER_CONFIG, mergeTransformerConfigs } from './fieldspecs/config.js';
 import type { TransformerConfig } from './fieldspecs/types.js';
 import type { VarConfig } from './kustomization.js';
 import { parseApiVersion, gvknEquals, isClusterScoped, makeResId, resIdEquals } from './resources/resource-id.js';
@@ -8,7 +8,7 @@ import { ResourceList } from './resources/resource-list.js';
 /** What a kustomization has gathered so far: resources, transformer configuration, vars (kustomize's ResAccumulator). */
 export class Accumulator {
   readonly resources = new ResourceList();
-  config: TransformerConfig = emptyTransformerConfig();
+  config: TransformerConfig = EMPTY_TRANSFORMER_CONFIG;
   readonly vars: VarConfig[] = [];
 
   mergeConfig(config: TransformerConfig | undefined): void {

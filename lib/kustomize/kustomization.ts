@@ -1,6 +1,9 @@
-import { parseDocument } from 'yaml';
+import { yamlLibrary } from './yaml/library.js';
+import { fastParsePiece } from './yaml/fast-parse.js';
+import { resolvePlainV2 } from './yaml/go-scalars.js';
 import { KustomizeError } from './errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
+import { memoizeByText } from './parse-cache.js';
 
 export const KUSTOMIZATION_API_VERSION = 'kustomize.config.k8s.io/v1beta1';
 export const COMPONENT_API_VERSION = 'kustomize.config.k8s.io/v1alpha1';
@@ -199,16 +202,31 @@ const KUSTOMIZATION: StructType = {
  * (`nameprefix` is `namePrefix`), an unknown key or a wrong type is an error.
  */
 export function parseKustomization(text: string): Kustomization {
-  const document = parseDocument(text, { version: '1.1', uniqueKeys: false, merge: true });
-  if (document.errors.length > 0) {
-    throw new KustomizeError(`invalid Kustomization: ${document.errors[0]!.message.split('\n')[0]}`);
-  }
-  const raw: unknown = document.toJS({ maxAliasCount: -1 }) ?? {};
+  return decodeKustomizationCached(text, '') as unknown as Kustomization;
+}
+
+const decodeKustomizationCached = memoizeByText((text) => decodeKustomization(text) as unknown as JsonObject);
+
+function decodeKustomization(text: string): Kustomization {
+  const raw: unknown = readYaml11(text) ?? {};
   if (!isJsonObject(raw)) {
     throw new KustomizeError('invalid Kustomization: json: cannot unmarshal array into Go value of type types.Kustomization');
   }
   const decoded = decodeStruct(raw, KUSTOMIZATION, 'Kustomization') as JsonObject;
   return fixKustomization(decoded as unknown as Kustomization & { bases?: string[]; imageTags?: ImageConfig[] });
+}
+
+/** A kustomization file's YAML 1.1 value: the fast path when it is plain block YAML, else the full parser. */
+function readYaml11(text: string): unknown {
+  if (!/^(---|\.\.\.)/m.test(text) && !text.startsWith('\uFEFF')) {
+    const fast = fastParsePiece(text, resolvePlainV2);
+    if (fast !== undefined) return fast.value;
+  }
+  const document = yamlLibrary().parseDocument(text, { version: '1.1', uniqueKeys: false, merge: true });
+  if (document.errors.length > 0) {
+    throw new KustomizeError(`invalid Kustomization: ${document.errors[0]!.message.split('\n')[0]}`);
+  }
+  return document.toJS({ maxAliasCount: -1 });
 }
 
 function decodeStruct(raw: JsonObject, type: StructType, structName: string): JsonObject {

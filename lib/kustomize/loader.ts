@@ -39,6 +39,11 @@ export class Loader {
     return new Loader(this.fs, root, this);
   }
 
+  /** Whether `path` (relative to the root) names a directory; no restriction applies to asking. */
+  isDirectory(path: string): boolean {
+    return !path.startsWith('/') && this.fs.isDirectory(posix.join(this.root, path));
+  }
+
   /** Reads a file relative to the root, refusing anything outside it. */
   load(path: string): string {
     return this.fs.readFile(this.confirmedFile(path));

@@ -77,6 +77,7 @@ export class MemoryFileSystem implements FileSystem {
 
   realPath(path: string): string {
     let current = toAbsolute(path);
+    if (this.symlinks.size === 0) return current;
     // Resolve links component by component; a bound stops link cycles.
     for (let hops = 0; hops < 64; hops++) {
       const parts = current.split('/').filter(Boolean);

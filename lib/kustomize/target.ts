@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { Accumulator } from './accumulator.js';
 import { KustomizeError } from './errors.js';
-import { defaultTransformerConfig, mergeTransformerConfigs, parseTransformerConfig } from './fieldspecs/config.js';
+import { makeTransformerConfig, parseTransformerConfig } from './fieldspecs/config.js';
 import { mergeFieldSpecs } from './fieldspecs/config.js';
 import type { FieldSpec, TransformerConfig } from './fieldspecs/types.js';
 import { isJsonObject, type JsonObject } from './json.js';
@@ -118,33 +118,45 @@ export class KustTarget {
 
   private transformerConfig(): TransformerConfig {
     const paths = this.kustomization.configurations ?? [];
-    let config = defaultTransformerConfig();
-    for (const path of paths) config = mergeTransformerConfigs(config, parseTransformerConfig(this.loader.load(path), path));
-    return config;
+    return makeTransformerConfig(paths.map((path) => parseTransformerConfig(this.loader.load(path), path)));
   }
 
   private accumulateResources(accumulator: Accumulator, paths: readonly string[]): void {
     for (const path of paths) {
+      // Kustomize tries every entry as a file first and reports that failure too when the
+      // directory fails; for a directory the file attempt's error is computed only if needed.
       let fileError: unknown;
-      try {
-        this.accumulateFile(accumulator, path);
-        continue;
-      } catch (error) {
-        fileError = error;
+      const fileFailure = () => (fileError ??= this.fileLoadError(path));
+      if (!this.loader.isDirectory(path)) {
+        try {
+          this.accumulateFile(accumulator, path);
+          continue;
+        } catch (error) {
+          fileError = error;
+        }
       }
       let child: Loader;
       try {
         child = this.loader.child(path);
       } catch (error) {
-        if (messageOf(fileError).includes('MalformedYAMLError')) throw fileError;
-        throw new KustomizeError(`accumulation err='${messageOf(fileError)}': ${messageOf(error)}`, { cause: error });
+        if (messageOf(fileFailure()).includes('MalformedYAMLError')) throw fileFailure();
+        throw new KustomizeError(`accumulation err='${messageOf(fileFailure())}': ${messageOf(error)}`, { cause: error });
       }
       try {
         this.accumulateDirectory(accumulator, child, path, false);
       } catch (error) {
-        throw wrap(error, `accumulation err='${messageOf(fileError)}'`);
+        throw wrap(error, `accumulation err='${messageOf(fileFailure())}'`);
       }
     }
+  }
+
+  private fileLoadError(path: string): unknown {
+    try {
+      this.accumulateFile(new Accumulator(), path);
+    } catch (error) {
+      return error;
+    }
+    return new KustomizeError(`accumulating resources from '${path}': not a file`);
   }
 
   private accumulateFile(accumulator: Accumulator, path: string): void {

@@ -1,4 +1,4 @@
-import { parseDocument } from 'yaml';
+import { yamlLibrary } from '../yaml/library.js';
 import { KustomizeError } from '../errors.js';
 import {
   BUILTIN_COMMON_ANNOTATIONS,
@@ -43,8 +43,23 @@ export function emptyTransformerConfig(): TransformerConfig {
 let cachedDefault: TransformerConfig | undefined;
 
 /**
+ * Merge results by input identity. Configs are frozen once built, so a merge of the same two
+ * configs always gives the same result: a build merges the shared default config at every
+ * kustomization level, and recomputing that dominated build time. (A merge is not an identity
+ * even with an empty side: kustomize's dedupe lets a kind-specific spec swallow a generic one.)
+ */
+const mergeCache = new WeakMap<TransformerConfig, WeakMap<TransformerConfig, TransformerConfig>>();
+
+/** The shared, frozen empty config an accumulation starts from. */
+export const EMPTY_TRANSFORMER_CONFIG: TransformerConfig = deepFreeze(emptyTransformerConfig());
+
+function isEmptyConfig(config: TransformerConfig): boolean {
+  return config.nameReference.length === 0 && FIELD_SPEC_LIST_KEYS.every((key) => config[key].length === 0);
+}
+
+/**
  * kustomize's MakeDefaultConfig: the built-in field specs, each list sorted by GVK the way
- * kustomize sorts a parsed config. A fresh deep copy each call, so callers may mutate it.
+ * kustomize sorts a parsed config. Shared and frozen: callers must not mutate it.
  */
 export function defaultTransformerConfig(): TransformerConfig {
   if (!cachedDefault) {
@@ -63,9 +78,17 @@ export function defaultTransformerConfig(): TransformerConfig {
       replicas: [...BUILTIN_REPLICAS],
     };
     sortTransformerConfig(config);
-    cachedDefault = config;
+    cachedDefault = deepFreeze(config);
   }
-  return cloneTransformerConfig(cachedDefault);
+  return cachedDefault;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
 
 export function cloneTransformerConfig(config: TransformerConfig): TransformerConfig {
@@ -113,7 +136,10 @@ const MERGE_LABEL: Record<FieldSpecListKey | 'nameReference', string> = {
  * is already present, but not the other way round.
  */
 export function mergeTransformerConfigs(a: TransformerConfig, b: TransformerConfig | undefined): TransformerConfig {
-  if (!b) return a;
+  // Every config is kept sorted, so merging nothing into it changes nothing.
+  if (!b || isEmptyConfig(b)) return a;
+  const cached = mergeCache.get(a)?.get(b);
+  if (cached) return cached;
   const merged = emptyTransformerConfig();
   for (const key of MERGE_ORDER) {
     try {
@@ -127,6 +153,10 @@ export function mergeTransformerConfigs(a: TransformerConfig, b: TransformerConf
     }
   }
   sortTransformerConfig(merged);
+  deepFreeze(merged);
+  let byB = mergeCache.get(a);
+  if (!byB) mergeCache.set(a, (byB = new WeakMap()));
+  byB.set(b, merged);
   return merged;
 }
 
@@ -202,7 +232,7 @@ export function parseTransformerConfig(text: string, fileName: string): Transfor
   const fail = (message: string): never => {
     throw new KustomizeError(`${fileName}: ${message}`);
   };
-  const document = parseDocument(text, { uniqueKeys: true, version: '1.1' });
+  const document = yamlLibrary().parseDocument(text, { uniqueKeys: true, version: '1.1' });
   if (document.errors.length > 0) fail(document.errors[0]!.message);
   const data: unknown = document.toJS();
   const config = emptyTransformerConfig();

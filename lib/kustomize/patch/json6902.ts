@@ -12,7 +12,7 @@
  * - Error texts are the library's, e.g.
  *   `add operation does not apply: doc is missing path: "/spec/x": missing value`.
  */
-import { parseAllDocuments } from 'yaml';
+import { yamlLibrary } from '../yaml/library.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../json.js';
 import { KustomizeError } from '../errors.js';
 
@@ -36,7 +36,7 @@ export function parseJson6902Operations(text: string, fileName: string): Json690
     }
   } else {
     // sigs.k8s.io/yaml.YAMLToJSON decodes the first document only
-    const all = parseAllDocuments(text, { version: '1.1', uniqueKeys: false });
+    const all = yamlLibrary().parseAllDocuments(text, { version: '1.1', uniqueKeys: false });
     const doc = Array.isArray(all) ? all[0] : undefined;
     if (doc === undefined) return [];
     if (doc.errors.length > 0) {

@@ -1,4 +1,4 @@
-import { parse } from 'yaml';
+import { yamlLibrary } from '../yaml/library.js';
 import { emptyTransformerConfig, mergeTransformerConfigs } from '../fieldspecs/config.js';
 import type { FieldSpec, TransformerConfig } from '../fieldspecs/types.js';
 import { KustomizeError } from '../errors.js';
@@ -18,7 +18,7 @@ export function loadCrdConfig(loader: Loader, paths: readonly string[]): Transfo
     const content = loader.load(path);
     let definitions: unknown;
     try {
-      definitions = content.startsWith('{') ? JSON.parse(content) : parse(content);
+      definitions = content.startsWith('{') ? JSON.parse(content) : yamlLibrary().parse(content);
     } catch (error) {
       throw new KustomizeError(`unable to parse open API definition from '${path}': ${(error as Error).message}`);
     }

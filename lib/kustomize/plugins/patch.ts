@@ -34,6 +34,8 @@ export function patchTransformer(config: PatchTransformerConfig, context: Plugin
     source = `[path: ${JSON.stringify(path)}]`;
   }
 
+  // A text that parses as strategic-merge patches (mappings) cannot also be a JSON 6902
+  // patch (a list), so kustomize's "qualifies as both" check is only reachable in theory.
   let smPatches: Resource[] | undefined;
   let smError: unknown;
   try {
@@ -42,17 +44,12 @@ export function patchTransformer(config: PatchTransformerConfig, context: Plugin
     smError = error;
   }
   let jsonOperations: unknown[] | undefined;
-  let jsonError: unknown;
-  try {
-    jsonOperations = parseJson6902Operations(text, path || '[inline patch]');
-  } catch (error) {
-    jsonError = error;
-  }
-  if (smPatches && jsonOperations && smPatches.length > 0 && jsonOperations.length > 0) {
-    throw new KustomizeError(`illegally qualifies as both an SM and JSON patch: ${source}`);
-  }
-  if (smError !== undefined && jsonError !== undefined) {
-    throw new KustomizeError(`unable to parse SM or JSON patch from ${source}`);
+  if (smError !== undefined) {
+    try {
+      jsonOperations = parseJson6902Operations(text, path || '[inline patch]');
+    } catch {
+      throw new KustomizeError(`unable to parse SM or JSON patch from ${source}`);
+    }
   }
 
   if (smError === undefined && smPatches) {

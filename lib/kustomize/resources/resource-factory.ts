@@ -1,6 +1,7 @@
 import { KustomizeError } from '../errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../json.js';
 import { parseYamlDocuments } from '../yaml/parse.js';
+import { memoizeByText } from '../parse-cache.js';
 import { Resource } from './resource.js';
 
 /**
@@ -12,11 +13,11 @@ export function resourcesFromText(text: string, fileName: string): Resource[] {
   return objectsFromText(text, fileName).map((object) => new Resource(object));
 }
 
-export function objectsFromText(text: string, fileName: string): JsonObject[] {
+export const objectsFromText: (text: string, fileName: string) => JsonObject[] = memoizeByText((text, fileName) => {
   // Kustomize accepts duplicate keys in kustomization files but refuses them in resources.
   const documents = parseYamlDocuments(text, fileName, { duplicateKeys: 'error' });
   return inlineLists(validated(documents));
-}
+});
 
 function validated(documents: JsonValue[]): JsonObject[] {
   const result: JsonObject[] = [];

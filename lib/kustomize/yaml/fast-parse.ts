@@ -22,7 +22,10 @@ interface Line {
 }
 
 /** Decode one document piece, or undefined to ask for the full parser. */
-export function fastParsePiece(piece: string): { value: JsonValue | undefined } | undefined {
+export function fastParsePiece(
+  piece: string,
+  resolvePlain: (text: string) => JsonValue = resolvePlainV3,
+): { value: JsonValue | undefined } | undefined {
   if (piece.indexOf('\t') >= 0 || piece.indexOf('\r') >= 0) return undefined;
   const raw = piece.split('\n');
   const lines: Line[] = new Array(raw.length);
@@ -32,7 +35,7 @@ export function fastParsePiece(piece: string): { value: JsonValue | undefined } 
     while (n < r.length && r.charCodeAt(n) === 32) n++;
     lines[i] = { indent: n, text: r.slice(n) };
   }
-  const p = new FastParser(lines, piece.endsWith('\n'));
+  const p = new FastParser(lines, piece.endsWith('\n'), resolvePlain);
   try {
     return { value: p.document() };
   } catch (e) {
@@ -61,6 +64,7 @@ class FastParser {
   constructor(
     private readonly lines: Line[],
     private readonly endsWithNewline: boolean,
+    private readonly resolvePlain: (text: string) => JsonValue,
   ) {}
 
   private skip(): Line | undefined {
@@ -181,7 +185,7 @@ class FastParser {
       if (hash >= 0) end = hash;
       const text = rest.slice(0, end).trimEnd();
       if (text.indexOf(': ') >= 0 || text.endsWith(':')) throw BAIL;
-      value = resolvePlainV3(text);
+      value = this.resolvePlain(text);
       after = '';
     }
     if (after !== '' && !/^\s*(#.*)?$/.test(after)) throw BAIL;

@@ -97,6 +97,22 @@ function resolvesAsNumber(s: string): boolean {
   return false;
 }
 
+const V2_TRUE = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON']);
+const V2_FALSE = new Set(['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF']);
+
+/**
+ * go-yaml v2 (YAML 1.1) resolution of a plain scalar, as sigs.k8s.io/yaml reads a kustomization
+ * file: `yes`/`on`/`y` are booleans there. Numbers and timestamps resolve as in v3 (a timestamp
+ * becomes its JSON string, as YAMLToJSON does).
+ */
+export function resolvePlainV2(s: string): string | number | boolean | null {
+  if (!v2NeedsQuoting(s)) return s;
+  if (V2_TRUE.has(s)) return true;
+  if (V2_FALSE.has(s)) return false;
+  if (BASE60_FLOAT.test(s)) return s;
+  return resolvePlainV3(s);
+}
+
 /** go-yaml v3 resolution of a plain scalar into the value kustomize ends up serialising. */
 export function resolvePlainV3(s: string): string | number | boolean | null {
   switch (s) {

@@ -14,8 +14,9 @@
  * reported with go-yaml's wording where the cause can be recognised, prefixed like kustomize's
  * `MalformedYAMLError`.
  */
-import { Alias, isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar } from 'yaml';
-import type { Document, Node as YNode, YAMLError } from 'yaml';
+import type { Alias, Document, LineCounter, Node as YNode, Scalar, YAMLError } from 'yaml';
+
+import { yamlLibrary as Y } from './library.js';
 import type { JsonObject, JsonValue } from '../json.js';
 import { KustomizeError } from '../errors.js';
 import { fastParsePiece } from './fast-parse.js';
@@ -117,8 +118,8 @@ function decodePiece(piece: string, fileName: string, options: ParseYamlOptions)
     const fast = fastParsePiece(piece);
     if (fast !== undefined) return fast.value;
   }
-  const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(piece, { ...PARSE_OPTIONS, lineCounter });
+  const lineCounter = new (Y().LineCounter)();
+  const docs = Y().parseAllDocuments(piece, { ...PARSE_OPTIONS, lineCounter });
   if (!Array.isArray(docs)) return undefined; // EmptyStream
   // go-yaml's Decoder reads only the first document of each piece.
   const doc = docs[0];
@@ -145,15 +146,15 @@ const TAG = 'tag:yaml.org,2002:';
 
 function toValue(node: YNode | null | undefined, ctx: Ctx): JsonValue {
   if (node === null || node === undefined) return null;
-  if (isScalar(node)) return scalarValue(node, ctx);
-  if (isAlias(node)) return aliasValue(node, ctx);
-  if (isSeq(node)) {
+  if (Y().isScalar(node)) return scalarValue(node, ctx);
+  if (Y().isAlias(node)) return aliasValue(node, ctx);
+  if (Y().isSeq(node)) {
     const items = node.items as (YNode | null)[];
     const arr: JsonValue[] = new Array(items.length);
     for (let i = 0; i < items.length; i++) arr[i] = toValue(items[i], ctx);
     return arr;
   }
-  if (isMap(node)) return mapValue(node.items as { key: unknown; value: unknown }[], ctx);
+  if (Y().isMap(node)) return mapValue(node.items as { key: unknown; value: unknown }[], ctx);
   return null;
 }
 
@@ -180,7 +181,7 @@ function scalarValue(node: Scalar, ctx: Ctx): JsonValue {
   const tag = node.tag;
   if (tag === undefined) {
     // Quoted and block scalars are strings; plain ones go through go-yaml v3's resolver.
-    return node.type === Scalar.PLAIN || node.type === undefined ? resolvePlainV3(text) : text;
+    return node.type === 'PLAIN' || node.type === undefined ? resolvePlainV3(text) : text;
   }
   if (tag === '!' || tag === TAG + 'str') return text;
   if (tag === TAG + 'binary') {
@@ -202,16 +203,16 @@ function scalarValue(node: Scalar, ctx: Ctx): JsonValue {
 }
 
 function isMergeKey(key: unknown): boolean {
-  return isScalar(key) && key.value === '<<' && (key.tag === TAG + 'merge' || (key.tag === undefined && key.type === Scalar.PLAIN));
+  return Y().isScalar(key) && key.value === '<<' && (key.tag === TAG + 'merge' || (key.tag === undefined && key.type === 'PLAIN'));
 }
 
 function keyString(key: unknown, ctx: Ctx): string {
   if (key === null || key === undefined) return '';
-  if (isScalar(key)) {
+  if (Y().isScalar(key)) {
     const v = key.value;
     return typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v);
   }
-  if (isAlias(key)) {
+  if (Y().isAlias(key)) {
     const v = aliasValue(key, ctx);
     return typeof v === 'string' ? v : JSON.stringify(v);
   }
@@ -269,23 +270,23 @@ function assign(target: JsonObject, source: JsonObject): JsonObject {
 function mergeSources(merge: unknown, ctx: Ctx): JsonObject[] {
   const asMap = (n: unknown): JsonObject => {
     let target = n;
-    if (isAlias(n)) {
+    if (Y().isAlias(n)) {
       target = n.resolve(ctx.doc);
       if (target === undefined) {
         throw new YamlSyntaxError(`yaml: unknown anchor '${n.source}' referenced`, ctx.fileName, undefined);
       }
-      if (!isMap(target)) throw new YamlDecodeError('invalid map merge: received alias for a non-map value', ctx.fileName);
+      if (!Y().isMap(target)) throw new YamlDecodeError('invalid map merge: received alias for a non-map value', ctx.fileName);
     }
-    if (!isMap(target)) throw new YamlDecodeError('map merge requires map or sequence of maps as the value', ctx.fileName);
+    if (!Y().isMap(target)) throw new YamlDecodeError('map merge requires map or sequence of maps as the value', ctx.fileName);
     return toValue(target as YNode, ctx) as JsonObject;
   };
-  if (isSeq(merge)) {
+  if (Y().isSeq(merge)) {
     return (merge.items as unknown[]).map((item) => {
-      if (isSeq(item)) throw new YamlDecodeError('invalid map merge: received a nested sequence', ctx.fileName);
+      if (Y().isSeq(item)) throw new YamlDecodeError('invalid map merge: received a nested sequence', ctx.fileName);
       return asMap(item);
     });
   }
-  if (merge === null || (isScalar(merge) && merge.type === Scalar.PLAIN && resolvePlainV3(String(merge.value ?? '')) === null)) {
+  if (merge === null || (Y().isScalar(merge) && merge.type === 'PLAIN' && resolvePlainV3(String(merge.value ?? '')) === null)) {
     return [];
   }
   return [asMap(merge)];

@@ -43,12 +43,14 @@ describe('built-in field specs', () => {
     );
   });
 
-  it('defaultTransformerConfig sorts by GVK like kustomize and returns fresh copies', () => {
+  it('defaultTransformerConfig sorts by GVK like kustomize and cannot be mutated by a caller', () => {
     const config = defaultTransformerConfig();
     // kustomize's kind order (Namespace, ..., StorageClass, ..., ConfigMap, ...) first, then other kinds by group_version_kind.
     expect(config.namespace.map((spec) => spec.kind)).toEqual(['Namespace', 'CustomResourceDefinition', 'APIService']);
     expect(config.nameReference.map((nbr) => nbr.gvk.kind).slice(0, 4)).toEqual(['StorageClass', 'ServiceAccount', 'Role', 'ClusterRole']);
-    config.commonLabels.length = 0;
+    expect(() => {
+      config.commonLabels.length = 0;
+    }).toThrow(TypeError);
     expect(defaultTransformerConfig().commonLabels).toHaveLength(32);
     expect(config.labels).toEqual([]);
   });

@@ -13,7 +13,7 @@ function contextWith(files: Record<string, string> = {}): PluginContext {
       return text;
     },
   };
-  return { loader: loader as unknown as PluginContext['loader'], environment: {} };
+  return { loader: loader as unknown as PluginContext['loader'] } as PluginContext;
 }
 
 function run(resources: ResourceList, replacements: ReplacementConfig[], files: Record<string, string> = {}): void {
