@@ -80,6 +80,77 @@ export function buildProgram(io: CliIo): Command {
       await planCommand(options, io);
     });
 
+  const localStore = (command: Command) =>
+    command
+      .option('--project <dir>', 'project root', '.')
+      .option('--state-dir <dir>', 'local store (default <project>/.stageline/store)');
+
+  localStore(
+    program
+      .command('deploy')
+      .description('Run the deployment stage: --local runs the state machine on this machine with the local adapters')
+      .option('--local', 'run locally (no AWS account needed)')
+      .option('--branch <branch>', 'the triggering branch (default: the git branch, else main)')
+      .option('--commit <sha>', 'the commit (default: git HEAD, or a digest of uncommitted source)')
+      .option('--image <image>', 'the built image (default <service>:<commit>)')
+      .option('--tag <tag>', 'the build tag')
+      .option('--triggered-by <email>', 'who triggered the build (default: git user.email)')
+      .option('--approve', 'approve every gate as the operator running the command')
+      .option('--reject [reason]', 'reject every gate as the operator running the command')
+      .option('--org-config <file>', 'organization config (default .stageline/organization.yaml)')
+      .option('--secrets-file <file>', 'local secret source (default .stageline/secrets.yaml)')
+      .option('--variables-file <file>', 'local variable source (default .stageline/variables.yaml)'),
+  ).action(async (options) => {
+    const { deployCommand } = await import('./commands/deploy.js');
+    await deployCommand(options, io);
+  });
+
+  localStore(program.command('runs').description('List runs in the local store, newest first').option('--json', 'print JSON')).action(async (options) => {
+    const { runsCommand } = await import('./commands/runs.js');
+    await runsCommand(options, io);
+  });
+
+  localStore(program.command('status').description("Show one run's environments and statuses").argument('<run>', 'run id').option('--json', 'print run.json'))
+    .action(async (runId: string, options) => {
+      const { statusCommand } = await import('./commands/runs.js');
+      await statusCommand({ ...options, runId }, io);
+    });
+
+  localStore(program.command('cancel').description('Cancel a run: the environment being applied finishes, later ones are cancelled').argument('<run>', 'run id'))
+    .action(async (runId: string, options) => {
+      const { cancelCommand } = await import('./commands/runs.js');
+      await cancelCommand({ ...options, runId }, io);
+    });
+
+  for (const decision of ['approve', 'reject'] as const) {
+    localStore(
+      program
+        .command(decision)
+        .description(`${decision === 'approve' ? 'Approve' : 'Reject'} a run's gate for an environment, as yourself (git user.email or --as)`)
+        .argument('<run>', 'run id')
+        .argument('<env>', 'environment')
+        .option('--reason <text>', decision === 'reject' ? 'why (required)' : 'optional note')
+        .option('--as <email>', 'your identity (default: git user.email)'),
+    ).action(async (runId: string, env: string, options) => {
+      const { approveCommand } = await import('./commands/approve.js');
+      await approveCommand({ ...options, runId, env, decision }, io);
+    });
+  }
+
+  program
+    .command('stack-job')
+    .description('Stack-job runner commands')
+    .command('run')
+    .description('Run one stack job (the runner CodeBuild or the local runtime starts): fetch, verify, resolve, provision, report')
+    .option('--job <json>', 'the job (default: $STAGELINE_JOB)')
+    .option('--state-dir <dir>', 'local store (default: $STAGELINE_STATE_DIR)')
+    .option('--secrets-file <file>', 'local secret source (default: $STAGELINE_SECRETS_FILE)')
+    .option('--variables-file <file>', 'local variable source (default: $STAGELINE_VARIABLES_FILE)')
+    .action(async (options) => {
+      const { stackJobRunCommand } = await import('./commands/stack-job-run.js');
+      await stackJobRunCommand(options, io);
+    });
+
   return program;
 }
 

@@ -7,7 +7,7 @@ import { ConfigError } from '../errors.js';
 import { EnvironmentMatchError } from './errors.js';
 import { BRANCH_LABEL } from './manifest.js';
 import type { ManifestReferences } from './references.js';
-import { LOCAL_OVERLAY, type ResolveManifestsResult, type ResolvedManifest, type SkippedOverlay } from './resolve-manifests.js';
+import { LOCAL_OVERLAY, type ManifestSummary, type SkippedOverlay } from './resolve-manifests.js';
 
 /** A manual approval the task waits for before its stack job starts. */
 export interface ApprovalGate {
@@ -42,10 +42,17 @@ export interface DeploymentPlan {
   warnings: string[];
 }
 
+/** The resolve step's result as the task step sees it (manifests already stored). */
+export interface ResolvedSummaries {
+  mode: 'git' | 'inline';
+  manifests: readonly ManifestSummary[];
+  skipped: readonly SkippedOverlay[];
+}
+
 export interface CreateDeploymentTasksInput {
   organization: OrganizationConfig;
   service: ServiceConfig;
-  resolved: ResolveManifestsResult;
+  resolved: ResolvedSummaries;
   /** The branch that triggered the run. */
   branch: string;
   serviceFile?: string;
@@ -70,7 +77,7 @@ export function createDeploymentTasks(input: CreateDeploymentTasksInput): Deploy
   checkListedOverlays(listed, resolved, file);
 
   const skipped: SkippedOverlay[] = [...resolved.skipped];
-  const selected: ResolvedManifest[] = [];
+  const selected: ManifestSummary[] = [];
   for (const manifest of resolved.manifests) {
     const env = manifest.identity.env;
     if (manifest.branchGlob !== undefined) {
@@ -83,7 +90,7 @@ export function createDeploymentTasks(input: CreateDeploymentTasksInput): Deploy
     }
   }
 
-  const byEnv = new Map<string, ResolvedManifest>();
+  const byEnv = new Map<string, ManifestSummary>();
   for (const manifest of selected) {
     const other = byEnv.get(manifest.identity.env);
     if (other) {
@@ -115,7 +122,7 @@ export function createDeploymentTasks(input: CreateDeploymentTasksInput): Deploy
   return { tasks, skipped, warnings };
 }
 
-function checkListedOverlays(listed: readonly string[], resolved: ResolveManifestsResult, file: string): void {
+function checkListedOverlays(listed: readonly string[], resolved: ResolvedSummaries, file: string): void {
   const available = resolved.manifests.map((manifest) => manifest.overlay);
   listed.forEach((name, index) => {
     if (available.includes(name)) return;
@@ -127,7 +134,7 @@ function checkListedOverlays(listed: readonly string[], resolved: ResolveManifes
 }
 
 function gateFor(
-  manifest: ResolvedManifest,
+  manifest: ManifestSummary,
   environment: OrganizationConfig['spec']['environments'][number],
   organization: OrganizationConfig,
   file: string,

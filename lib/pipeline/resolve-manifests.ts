@@ -42,16 +42,24 @@ export interface ResolveManifestsInput {
 }
 
 /** One manifest ready to deploy: validated, canonical, digested. */
-export interface ResolvedManifest {
+export interface ResolvedManifest extends ManifestSummary {
+  /** The manifest with the image filled in and references still unresolved. */
+  manifest: JsonObject;
+  /** Canonical YAML (emitYaml); its sha256 hex is `digest`. */
+  yaml: string;
+}
+
+/**
+ * What the workflow carries about a manifest between steps once it is stored: keys, digests and
+ * names only (a state's payload is limited and readable in the console).
+ */
+export interface ManifestSummary {
   /** The task's name: the overlay directory (Git mode) or the target's environment (inline mode). */
   overlay: string;
   /** Where it came from, as error messages name it. */
   source: string;
   identity: ManifestIdentity;
-  /** The manifest with the image filled in and references still unresolved. */
-  manifest: JsonObject;
-  /** Canonical YAML (emitYaml) and its sha256 hex. */
-  yaml: string;
+  /** sha256 hex of the canonical YAML. */
   digest: string;
   references: ManifestReferences;
   /** The `stageline.dev/git-branch` label, when set. */

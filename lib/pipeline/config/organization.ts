@@ -6,6 +6,9 @@ import { parseConfigYaml } from './parse-config.js';
 /** Approval timeout when the organization does not set one. */
 export const DEFAULT_APPROVAL_TIMEOUT = '72h';
 
+/** Stack-job timeout when the organization does not set one. */
+export const DEFAULT_STACK_JOB_TIMEOUT = '1h';
+
 const approvalSchema = z
   .strictObject({
     /** Whether every deployment to this environment waits for approval. Default false. */
@@ -60,8 +63,10 @@ export const organizationSchema = z.strictObject({
       .strictObject({
         runner: z.enum(['codebuild', 'local']).default('codebuild'),
         provisioners: z.record(z.string(), provisionerSchema).default({}),
+        /** How long one stack job (preview + apply) may run before the task times out. Default 1h. */
+        timeout: duration.default(DEFAULT_STACK_JOB_TIMEOUT),
       })
-      .default({ runner: 'codebuild', provisioners: {} }),
+      .default({ runner: 'codebuild', provisioners: {}, timeout: DEFAULT_STACK_JOB_TIMEOUT }),
   }),
 });
 

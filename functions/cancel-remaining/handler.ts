@@ -1,0 +1,4 @@
+import { cancelRemainingStep, type StepDeps, type StepFailure } from '../../lib/pipeline/workflow/steps.js';
+
+/** "Cancel remaining environments": the failed one gets its status, every later one CANCELLED. */
+export const makeHandler = (deps: StepDeps) => (event: { runId: string; failure?: StepFailure }) => cancelRemainingStep(deps, event);

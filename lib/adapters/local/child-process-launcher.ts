@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { StackJobLauncher, StackJobRequest } from '../../ports/stack-job-launcher.js';
+import { WorkflowErrors, type TaskCallbacks } from '../../ports/task-callbacks.js';
+
+export interface ChildProcessLauncherOptions {
+  /** The command that runs `stageline stack-job run` (default: this Node and the compiled CLI). */
+  command: string;
+  args: string[];
+  stateDir: string;
+  secretsFile?: string;
+  variablesFile?: string;
+  /** Each line the runner prints (already redacted by the runner). */
+  onOutput?: (request: StackJobRequest, line: string) => void;
+  /** Used only when a runner dies before reporting, so the step fails instead of waiting for its timeout. */
+  callbacks: TaskCallbacks;
+}
+
+/**
+ * Stack jobs on a laptop: one child process per job running `stageline stack-job run` with the
+ * job in STAGELINE_JOB. The runner reports through the file callbacks, so this launcher only
+ * starts it and relays its output.
+ */
+export class ChildProcessLauncher implements StackJobLauncher {
+  private readonly children = new Set<ChildProcess>();
+
+  constructor(private readonly options: ChildProcessLauncherOptions) {}
+
+  async launch(request: StackJobRequest): Promise<{ jobId: string }> {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      STAGELINE_JOB: JSON.stringify(request),
+      STAGELINE_STATE_DIR: this.options.stateDir,
+    };
+    if (this.options.secretsFile) env.STAGELINE_SECRETS_FILE = this.options.secretsFile;
+    if (this.options.variablesFile) env.STAGELINE_VARIABLES_FILE = this.options.variablesFile;
+    const child = spawn(this.options.command, [...this.options.args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.children.add(child);
+    child.on('exit', (code, signal) => {
+      this.children.delete(child);
+      // A runner that reported has closed the step; this failure is then refused as "closed".
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      void this.options.callbacks.fail(request.taskToken, WorkflowErrors.StackJobFailed, `the stack-job runner ${how} before reporting`).catch(() => undefined);
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => this.options.onOutput?.(request, line));
+    }
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    return { jobId: `local-${child.pid}` };
+  }
+
+  /** Waits for every runner still running (a finished run leaves none behind). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.children].map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)))));
+  }
+}

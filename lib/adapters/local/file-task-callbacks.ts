@@ -1,0 +1,60 @@
+import type { JsonObject } from '../../kustomize/json.js';
+import { isPreconditionFailed, type ArtifactStore } from '../../ports/artifact-store.js';
+import type { CallbackOutcome, TaskCallbacks } from '../../ports/task-callbacks.js';
+
+/** What a waiting step was answered with. */
+export type CallbackMessage = { type: 'success'; output: JsonObject } | { type: 'failure'; error: string; cause: string };
+
+const resultKey = (token: string) => `local/callbacks/${token}.json`;
+const closedKey = (token: string) => `local/callbacks/${token}.closed`;
+const heartbeatKey = (token: string) => `local/callbacks/${token}.heartbeat`;
+
+/**
+ * TaskCallbacks on a laptop: the answer to a waiting step is a file in the local store
+ * (`local/callbacks/<token>.json`, written once), so any process can complete a step — the
+ * stack-job child process, `stageline approve` in another terminal, the local approval page —
+ * and the process running the state machine picks it up. Local-only: not part of the S3 layout.
+ */
+export class FileTaskCallbacks implements TaskCallbacks {
+  constructor(private readonly store: ArtifactStore) {}
+
+  succeed(token: string, output: JsonObject): Promise<CallbackOutcome> {
+    return this.deliver(token, { type: 'success', output });
+  }
+
+  fail(token: string, error: string, cause: string): Promise<CallbackOutcome> {
+    return this.deliver(token, { type: 'failure', error, cause });
+  }
+
+  async heartbeat(token: string): Promise<CallbackOutcome> {
+    if (await this.isClosed(token)) return 'closed';
+    await this.store.put(heartbeatKey(token), new Date().toISOString());
+    return 'delivered';
+  }
+
+  /** The runtime's side: the answer, once there is one. */
+  async read(token: string): Promise<CallbackMessage | undefined> {
+    const object = await this.store.get(resultKey(token));
+    return object ? (JSON.parse(object.body) as CallbackMessage) : undefined;
+  }
+
+  /** The runtime's side: the step ended without an answer (timeout, abort); later answers are refused. */
+  async close(token: string): Promise<void> {
+    await this.store.put(closedKey(token), new Date().toISOString());
+  }
+
+  private async deliver(token: string, message: CallbackMessage): Promise<CallbackOutcome> {
+    if (await this.isClosed(token)) return 'closed';
+    try {
+      await this.store.put(resultKey(token), `${JSON.stringify(message)}\n`, { ifNoneMatch: '*' });
+      return 'delivered';
+    } catch (error) {
+      if (isPreconditionFailed(error)) return 'closed';
+      throw error;
+    }
+  }
+
+  private async isClosed(token: string): Promise<boolean> {
+    return (await this.store.get(closedKey(token))) !== undefined;
+  }
+}

@@ -1,0 +1,103 @@
+import pc from 'picocolors';
+import { operatorIdentity } from '../../adapters/local/operator-identity.js';
+import type { GateAnswer } from '../../adapters/local/operator-notifier.js';
+import { DirectoryArtifactStore } from '../../adapters/local/directory-artifact-store.js';
+import { UsageError, StagelineError } from '../../errors.js';
+import { deployLocally } from '../../local-runtime/local-deploy.js';
+import { formatRunTable, watchRun } from '../../local-runtime/progress.js';
+import { listRuns } from '../../pipeline/workflow/records.js';
+import type { CliIo } from '../io.js';
+import { localPaths } from './local-paths.js';
+
+export interface DeployOptions {
+  project: string;
+  local?: boolean;
+  branch?: string;
+  commit?: string;
+  image?: string;
+  tag?: string;
+  triggeredBy?: string;
+  approve?: boolean;
+  reject?: string | boolean;
+  orgConfig?: string;
+  stateDir?: string;
+  secretsFile?: string;
+  variablesFile?: string;
+}
+
+/** `stageline deploy --local`: the whole deployment stage on this machine, with live progress and a final table. */
+export async function deployCommand(options: DeployOptions, io: CliIo): Promise<void> {
+  if (!options.local) {
+    throw new UsageError('deploying to AWS is not available in this version; use --local', { hint: 'stageline deploy --project . --local' });
+  }
+  if (options.approve && options.reject) throw new UsageError('--approve and --reject exclude each other');
+  const paths = localPaths(io.cwd, options);
+  const operator = operatorIdentity(paths.project);
+  const answer: GateAnswer = options.approve
+    ? { kind: 'approve' }
+    : options.reject
+      ? { kind: 'reject', reason: typeof options.reject === 'string' ? options.reject : 'rejected with --reject' }
+      : io.interactive && process.stdin.isTTY
+        ? { kind: 'prompt' }
+        : { kind: 'wait' };
+
+  const store = new DirectoryArtifactStore(paths.stateDir);
+  const known = new Set((await listRuns(store)).map((run) => run.runId));
+  let watcher: { stop: () => Promise<void> } | undefined;
+  const started = Date.now();
+  // Follow the newest run as soon as start-pipeline has created it.
+  const follow = setInterval(async () => {
+    if (watcher) return;
+    const newest = (await listRuns(store)).find((run) => !known.has(run.runId));
+    if (!newest || watcher) return;
+    io.err(`run ${newest.runId}: ${newest.build.service} ${newest.build.commitSha.slice(0, 12)} (${newest.build.branch}) → ${newest.build.image}`);
+    watcher = watchRun(store, newest.runId, (task) => {
+      const elapsed = `${((Date.now() - started) / 1000).toFixed(1)}s`;
+      io.err(`  ${pc.dim(elapsed.padStart(6))}  ${task.env.padEnd(20)} ${colour(task.status)}${task.detail ? `  ${pc.dim(task.detail)}` : ''}`);
+    });
+  }, 100);
+
+  try {
+    const result = await deployLocally({
+      projectDir: paths.project,
+      stateDir: paths.stateDir,
+      orgConfigFile: paths.orgConfig,
+      secretsFile: paths.secretsFile,
+      variablesFile: paths.variablesFile,
+      build: {
+        ...(options.branch ? { branch: options.branch } : {}),
+        ...(options.commit ? { commitSha: options.commit } : {}),
+        ...(options.image ? { image: options.image } : {}),
+        ...(options.tag ? { tag: options.tag } : {}),
+        ...(options.triggeredBy ? { triggeredBy: options.triggeredBy } : {}),
+      },
+      answer,
+      operator,
+      io,
+      onRunnerOutput: (request, line) => io.err(`  ${pc.dim(`[${request.env}]`)} ${line}`),
+    });
+    clearInterval(follow);
+    await watcher?.stop();
+    if (!result.started) {
+      io.err(`this build already ran as ${result.run.runId} (${result.run.status}); nothing new started`);
+      io.err('hint: a changed overlay, --commit or --image makes a new build');
+    }
+    for (const older of result.superseded) io.err(`superseded older run ${older}`);
+    for (const line of formatRunTable(result.run)) io.out(line);
+    if (result.run.status !== 'SUCCEEDED') {
+      throw new StagelineError('RUN_FAILED', `run ${result.run.runId} ${result.run.status.toLowerCase()}${result.run.failure ? `: ${result.run.failure.cause}` : ''}`, {
+        hint: `details: stageline status ${result.run.runId} --project ${options.project}`,
+      });
+    }
+  } finally {
+    clearInterval(follow);
+    await watcher?.stop();
+  }
+}
+
+function colour(status: string): string {
+  if (status === 'SUCCEEDED' || status === 'APPROVED') return pc.green(status);
+  if (status === 'FAILED' || status === 'REJECTED' || status === 'TIMED_OUT') return pc.red(status);
+  if (status === 'CANCELLED' || status === 'SUPERSEDED') return pc.yellow(status);
+  return pc.cyan(status);
+}

@@ -1,0 +1,80 @@
+import { join, resolve } from 'node:path';
+import { StagelineError, UsageError } from '../../errors.js';
+import { DirectoryArtifactStore } from '../../adapters/local/directory-artifact-store.js';
+import { FileSecretSource } from '../../adapters/local/file-secret-source.js';
+import { FileTaskCallbacks } from '../../adapters/local/file-task-callbacks.js';
+import { FileVariableSource } from '../../adapters/local/file-variable-source.js';
+import { provisionerFor } from '../../adapters/local/provisioners.js';
+import { executeStackJob } from '../../pipeline/stack-job/run-stack-job.js';
+import { parseStackJobRequest } from '../../pipeline/stack-job/stack-job-request.js';
+import { loadOrganization } from '../../pipeline/workflow/source-tree.js';
+import type { Provisioner } from '../../ports/provisioner.js';
+import { systemClock } from '../../ports/clock.js';
+import type { CliIo } from '../io.js';
+
+export interface StackJobRunOptions {
+  /** The job: a StackJobRequest as JSON. Default: env STAGELINE_JOB. */
+  job?: string;
+  /** The local store. Default: env STAGELINE_STATE_DIR, else `.stageline/store`. */
+  stateDir?: string;
+  /** Default: env STAGELINE_SECRETS_FILE, else `.stageline/secrets.yaml`; a missing file holds no secrets. */
+  secretsFile?: string;
+  /** Default: env STAGELINE_VARIABLES_FILE, else `.stageline/variables.yaml`; a missing file holds no variables. */
+  variablesFile?: string;
+}
+
+/** The job ran and failed; it was recorded in the run and reported to the workflow. Exit code 1. */
+export class StackJobFailedError extends StagelineError {
+  constructor(message: string) {
+    super('STACK_JOB_FAILED', message, { hint: 'the run record and the log above say more; fix the cause and deploy again' });
+  }
+}
+
+/**
+ * `stageline stack-job run`: the stack-job runner with the local adapters (a child process of
+ * `stageline deploy --local`). Reads the job, runs it against the local store, and reports the
+ * result through `local/callbacks/<token>.json` in that store. Log lines go to stdout (secret
+ * values redacted). Returns when the job succeeded; throws StackJobFailedError (exit 1, one line on
+ * stderr) when it failed.
+ */
+export async function stackJobRunCommand(options: StackJobRunOptions, io: CliIo): Promise<void> {
+  const env = process.env;
+  const jobJson = options.job ?? env.STAGELINE_JOB;
+  if (jobJson === undefined || jobJson.trim() === '') {
+    throw new UsageError('no stack job given: pass --job JSON or set STAGELINE_JOB', { hint: 'the job is a StackJobRequest as JSON (lib/ports/stack-job-launcher.ts)' });
+  }
+  const request = parseStackJobRequest(jobJson, options.job !== undefined ? '--job' : 'STAGELINE_JOB');
+
+  const stateDir = resolve(io.cwd, options.stateDir ?? env.STAGELINE_STATE_DIR ?? join('.stageline', 'store'));
+  const secretsFile = resolve(io.cwd, options.secretsFile ?? env.STAGELINE_SECRETS_FILE ?? join('.stageline', 'secrets.yaml'));
+  const variablesFile = resolve(io.cwd, options.variablesFile ?? env.STAGELINE_VARIABLES_FILE ?? join('.stageline', 'variables.yaml'));
+  const store = new DirectoryArtifactStore(stateDir);
+
+  // The organization decides the provisioner per kind. If its config cannot be read, the job must
+  // still fail through the workflow (not hang it until the timeout): the runner asks for the
+  // provisioner inside its own error handling, after the digest check, before any change.
+  let pick: (kind: string) => Provisioner;
+  try {
+    pick = provisionerFor(await loadOrganization(store), store);
+  } catch (error) {
+    pick = () => {
+      throw error;
+    };
+  }
+
+  const report = await executeStackJob(
+    {
+      store,
+      secrets: new FileSecretSource(secretsFile),
+      variables: new FileVariableSource(variablesFile),
+      callbacks: new FileTaskCallbacks(store),
+      provisionerFor: pick,
+      clock: systemClock,
+      log: (line) => io.out(line),
+    },
+    request,
+  );
+  if (report.outcome === 'failed') {
+    throw new StackJobFailedError(`stack job for ${request.service} → ${request.env} failed: ${report.detail}`);
+  }
+}

@@ -1,0 +1,114 @@
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { ChildProcessLauncher } from '../adapters/local/child-process-launcher.js';
+import { DirectoryArtifactStore } from '../adapters/local/directory-artifact-store.js';
+import { FileTaskCallbacks } from '../adapters/local/file-task-callbacks.js';
+import { LocalExecutionStarter } from '../adapters/local/local-execution-starter.js';
+import { OperatorNotifier, type GateAnswer } from '../adapters/local/operator-notifier.js';
+import type { CliIo } from '../cli/io.js';
+import { ConfigError } from '../errors.js';
+import type { JsonObject } from '../kustomize/json.js';
+import { parseOrganization } from '../pipeline/config/organization.js';
+import { parseService } from '../pipeline/config/service.js';
+import type { GateRecord } from '../pipeline/approvals/gate.js';
+import { buildKey, buildSourcePrefix, organizationKey, requireRun, serialize, type BuildEvent, type RunRecord } from '../pipeline/workflow/records.js';
+import { startPipeline } from '../pipeline/workflow/start-pipeline.js';
+import { systemClock, type Clock } from '../ports/clock.js';
+import type { StackJobRequest } from '../ports/stack-job-launcher.js';
+import { cliEntryPoint } from './package-root.js';
+import { collectProjectSource, localCommit } from './project-source.js';
+import type { ExecutionEvent } from './state-machine-runner.js';
+
+export interface LocalDeployOptions {
+  projectDir: string;
+  stateDir: string;
+  orgConfigFile: string;
+  secretsFile: string;
+  variablesFile: string;
+  /** Overrides of the build event (branch, commit, image, triggeredBy, tag). */
+  build?: Partial<BuildEvent>;
+  answer: GateAnswer;
+  operator: string;
+  io: CliIo;
+  clock?: Clock;
+  /** The runner command (default: this Node running the compiled CLI's `stack-job run`). */
+  runner?: { command: string; args: string[] };
+  /** Personal links for a gate (the local approval page), when one is served. */
+  approvalLinks?: (gate: GateRecord) => { approver: string; url: string }[];
+  onRunnerOutput?: (request: StackJobRequest, line: string) => void;
+}
+
+export interface LocalDeployResult {
+  run: RunRecord;
+  /** false: this exact build already ran; nothing new started. */
+  started: boolean;
+  superseded: string[];
+  /** The execution history (empty when nothing started). */
+  events: ExecutionEvent[];
+}
+
+/**
+ * `stageline deploy --local`: uploads the build to the local store exactly as a build stage
+ * uploads it to S3, then triggers start-pipeline with a `Build Completed` event; the state
+ * machine runs in this process with the local adapters, stack jobs as child processes.
+ */
+export async function deployLocally(options: LocalDeployOptions): Promise<LocalDeployResult> {
+  const clock = options.clock ?? systemClock;
+  const store = new DirectoryArtifactStore(options.stateDir);
+  const callbacks = new FileTaskCallbacks(store);
+
+  const orgText = readOrFail(options.orgConfigFile, 'the organization config', 'create .stageline/organization.yaml or pass --org-config FILE');
+  const organization = parseOrganization(orgText, options.orgConfigFile);
+  const serviceFile = join(options.projectDir, 'stageline.yaml');
+  const service = parseService(readOrFail(serviceFile, 'stageline.yaml', 'run it in a service repository, or pass --project DIR'), serviceFile);
+  if (service.metadata.org !== organization.metadata.name) {
+    throw new ConfigError(`${serviceFile}: metadata.org is ${JSON.stringify(service.metadata.org)} but the organization config is ${JSON.stringify(organization.metadata.name)}`);
+  }
+  const source = collectProjectSource(options.projectDir, service.spec.kustomizeDir);
+  const commit = localCommit(options.projectDir, source);
+  const build: BuildEvent = {
+    org: organization.metadata.name,
+    service: service.metadata.name,
+    commitSha: options.build?.commitSha ?? commit.commitSha,
+    branch: options.build?.branch ?? commit.branch,
+    image: options.build?.image ?? `${service.metadata.name}:${(options.build?.commitSha ?? commit.commitSha).slice(0, 12)}`,
+    triggeredBy: options.build?.triggeredBy ?? options.operator,
+    ...(options.build?.tag ? { tag: options.build.tag } : {}),
+  };
+
+  // What a build stage does in AWS: the organization config, the source subset, build.json.
+  await store.put(organizationKey, orgText);
+  const prefix = buildSourcePrefix(build.service, build.commitSha);
+  for (const [path, content] of source) await store.put(`${prefix}${path}`, content);
+  await store.put(buildKey(build.service, build.commitSha), serialize(build));
+
+  const launcher = new ChildProcessLauncher({
+    command: options.runner?.command ?? process.execPath,
+    args: options.runner?.args ?? [cliEntryPoint(), 'stack-job', 'run'],
+    stateDir: options.stateDir,
+    secretsFile: options.secretsFile,
+    variablesFile: options.variablesFile,
+    onOutput: options.onRunnerOutput,
+    callbacks,
+  });
+  const gateDeps = { store, callbacks, clock };
+  const notifier = new OperatorNotifier(gateDeps, options.answer, options.operator, options.io, options.projectDir);
+  const starter = new LocalExecutionStarter({ store, clock, callbacks, launcher, notifier, approvalLinks: options.approvalLinks ?? (() => []) });
+
+  const event: JsonObject = { source: 'stageline.build', 'detail-type': 'Build Completed', detail: build as unknown as JsonObject };
+  const started = await startPipeline({ store, clock, starter, callbacks }, event);
+  const execution = starter.executions.get(started.runId);
+  if (execution) {
+    await execution.result;
+    await launcher.drain();
+  }
+  return { run: await requireRun(store, started.runId), started: started.started, superseded: started.superseded, events: execution?.events ?? [] };
+}
+
+function readOrFail(path: string, what: string, hint: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new ConfigError(`${path}: cannot read ${what}`, { hint });
+  }
+}

@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto';
+import { StagelineError } from '../../errors.js';
+import { isPreconditionFailed, type ArtifactStore } from '../../ports/artifact-store.js';
+import type { Clock } from '../../ports/clock.js';
+import { WorkflowErrors, type TaskCallbacks } from '../../ports/task-callbacks.js';
+import { serialize, updateTask } from '../workflow/records.js';
+
+/** approvals/<approvalId>.json — one approval gate. The task token stays here, server-side. */
+export interface GateRecord {
+  approvalId: string;
+  runId: string;
+  taskIndex: number;
+  overlay: string;
+  env: string;
+  org: string;
+  service: string;
+  commitSha: string;
+  image: string;
+  triggeredBy: string;
+  digest: string;
+  approvers: string[];
+  minApprovals: number;
+  taskToken: string;
+  createdAt: string;
+  expiresAt: string;
+  status: GateStatus;
+  /** Who decided, once it is decided. */
+  outcome?: string;
+}
+
+export type GateStatus = 'WAITING' | 'APPROVED' | 'REJECTED' | 'SUPERSEDED' | 'CANCELLED';
+
+/** approvals/<approvalId>/decisions/<approver>.json — written once per approver. */
+export interface Decision {
+  approver: string;
+  decision: 'approve' | 'reject';
+  reason?: string;
+  at: string;
+  /** How it was given: a signed link, `stageline approve|reject`, or the local operator. */
+  via: 'link' | 'cli' | 'operator';
+}
+
+export const gateKey = (approvalId: string) => `approvals/${approvalId}.json`;
+export const decisionKey = (approvalId: string, approver: string) => `approvals/${approvalId}/decisions/${encodeURIComponent(approver.toLowerCase())}.json`;
+
+/** A stable id per (run, environment): a retried step finds the same gate. */
+export function approvalIdFor(runId: string, taskIndex: number): string {
+  return createHash('sha256').update(`${runId}:${taskIndex}`).digest('hex').slice(0, 24);
+}
+
+/** The gate cannot take this decision; the message says why (shown on the page and by the CLI). */
+export class DecisionRefused extends StagelineError {
+  constructor(message: string, hint?: string) {
+    super('DECISION_REFUSED', message, { hint });
+  }
+}
+
+export async function readGate(store: ArtifactStore, approvalId: string): Promise<{ gate: GateRecord; etag: string } | undefined> {
+  const object = await store.get(gateKey(approvalId));
+  return object ? { gate: JSON.parse(object.body) as GateRecord, etag: object.etag } : undefined;
+}
+
+/** Opens (or, on a retried step, re-arms with the new token) the gate of one task. */
+export async function openGate(store: ArtifactStore, gate: GateRecord): Promise<void> {
+  const existing = await readGate(store, gate.approvalId);
+  if (existing && existing.gate.status !== 'WAITING') {
+    throw new DecisionRefused(`approval ${gate.approvalId} was already ${existing.gate.status.toLowerCase()}`);
+  }
+  await store.put(gateKey(gate.approvalId), serialize(existing ? { ...existing.gate, taskToken: gate.taskToken, expiresAt: gate.expiresAt } : gate));
+}
+
+export async function listDecisions(store: ArtifactStore, approvalId: string): Promise<Decision[]> {
+  const keys = await store.list(`approvals/${approvalId}/decisions/`);
+  const decisions = await Promise.all(keys.map(async (key) => JSON.parse((await store.get(key))!.body) as Decision));
+  return decisions.sort((a, b) => a.at.localeCompare(b.at));
+}
+
+export interface DecisionInput {
+  approvalId: string;
+  approver: string;
+  decision: 'approve' | 'reject';
+  reason?: string;
+  via: Decision['via'];
+}
+
+export interface GateDeps {
+  store: ArtifactStore;
+  callbacks: TaskCallbacks;
+  clock: Clock;
+}
+
+export type DecisionResult =
+  | { outcome: 'recorded'; approvals: number; needed: number }
+  | { outcome: 'approved' | 'rejected' };
+
+/**
+ * Records one approver's decision and completes the gate when it is decided: any rejection
+ * rejects; `minApprovals` distinct approvals approve. Separation of duties: the person who
+ * triggered the build may not approve; only listed approvers decide; each decides once.
+ */
+export async function recordDecision(deps: GateDeps, input: DecisionInput): Promise<DecisionResult> {
+  const found = await readGate(deps.store, input.approvalId);
+  if (!found) throw new DecisionRefused(`approval ${input.approvalId} does not exist`);
+  const { gate } = found;
+  const approver = input.approver.trim().toLowerCase();
+  assertOpen(gate, deps.clock.now());
+  if (!gate.approvers.some((candidate) => candidate.toLowerCase() === approver)) {
+    throw new DecisionRefused(`${input.approver} is not an approver of ${gate.service} in ${gate.env}`, `approvers: ${gate.approvers.join(', ')}`);
+  }
+  if (input.decision === 'approve' && approver === gate.triggeredBy.toLowerCase()) {
+    throw new DecisionRefused(`${input.approver} triggered this build and may not approve it (separation of duties)`, 'ask another approver');
+  }
+  return decide(deps, gate, { ...input, approver });
+}
+
+/**
+ * Local mode's `--approve` / `--reject` / terminal prompt: the operator running the deployment
+ * answers the gate outright (by design: on a laptop there is no one else to ask).
+ */
+export async function decideAsOperator(deps: GateDeps, input: DecisionInput): Promise<DecisionResult> {
+  const found = await readGate(deps.store, input.approvalId);
+  if (!found) throw new DecisionRefused(`approval ${input.approvalId} does not exist`);
+  assertOpen(found.gate, deps.clock.now());
+  return decide(deps, found.gate, { ...input, approver: input.approver.trim().toLowerCase() }, { operator: true });
+}
+
+function assertOpen(gate: GateRecord, now: Date): void {
+  if (gate.status !== 'WAITING') {
+    throw new DecisionRefused(`this approval is closed: ${gate.service} in ${gate.env} was already ${describeStatus(gate.status)}`);
+  }
+  if (now.getTime() > Date.parse(gate.expiresAt)) {
+    throw new DecisionRefused(`this approval expired at ${gate.expiresAt}`, 'the run timed out at this gate; trigger a new build to deploy again');
+  }
+}
+
+function describeStatus(status: GateStatus): string {
+  return { WAITING: 'waiting', APPROVED: 'approved', REJECTED: 'rejected', SUPERSEDED: 'superseded by a newer run', CANCELLED: 'cancelled' }[status];
+}
+
+async function decide(deps: GateDeps, gate: GateRecord, input: DecisionInput, options: { operator?: boolean } = {}): Promise<DecisionResult> {
+  if (input.decision === 'reject' && !input.reason?.trim()) {
+    throw new DecisionRefused('a rejection needs a reason', 'say why, e.g. --reason "wrong image"');
+  }
+  const decision: Decision = { approver: input.approver, decision: input.decision, at: deps.clock.now().toISOString(), via: input.via };
+  if (input.reason?.trim()) decision.reason = input.reason.trim();
+  try {
+    await deps.store.put(decisionKey(gate.approvalId, input.approver), serialize(decision), { ifNoneMatch: '*' });
+  } catch (error) {
+    if (isPreconditionFailed(error)) throw new DecisionRefused(`${input.approver} already decided on this approval`);
+    throw error;
+  }
+  const decisions = await listDecisions(deps.store, gate.approvalId);
+  const rejection = decisions.find((candidate) => candidate.decision === 'reject');
+  const approvers = new Set(decisions.filter((candidate) => candidate.decision === 'approve').map((candidate) => candidate.approver));
+  // Only the writer that closes the gate completes the step, so it is completed exactly once.
+  if (rejection) {
+    const outcome = `rejected by ${rejection.approver}: ${rejection.reason ?? ''}`.trim();
+    if (await closeGate(deps, gate, 'REJECTED', outcome)) await deps.callbacks.fail(gate.taskToken, WorkflowErrors.Rejected, `${gate.env} ${outcome}`);
+    return { outcome: 'rejected' };
+  }
+  if (options.operator || approvers.size >= gate.minApprovals) {
+    if (await closeGate(deps, gate, 'APPROVED', `approved by ${[...approvers].join(', ')}`)) {
+      await deps.callbacks.succeed(gate.taskToken, { approvedBy: [...approvers] });
+    }
+    return { outcome: 'approved' };
+  }
+  return { outcome: 'recorded', approvals: approvers.size, needed: gate.minApprovals };
+}
+
+/** Marks the gate decided (compare-and-swap: two concurrent last approvals complete it once) and records it on the run. */
+export async function closeGate(deps: Pick<GateDeps, 'store' | 'clock'>, gate: GateRecord, status: GateStatus, outcome: string): Promise<boolean> {
+  for (;;) {
+    const current = await readGate(deps.store, gate.approvalId);
+    if (!current || current.gate.status !== 'WAITING') return false;
+    try {
+      await deps.store.put(gateKey(gate.approvalId), serialize({ ...current.gate, status, outcome }), { ifMatch: current.etag });
+      break;
+    } catch (error) {
+      if (!isPreconditionFailed(error)) throw error;
+    }
+  }
+  const now = deps.clock.now();
+  await updateTask(deps.store, gate.runId, gate.taskIndex, (task) => {
+    if (status === 'APPROVED') task.status = 'APPROVED';
+    task.detail = outcome;
+  }, now);
+  return true;
+}

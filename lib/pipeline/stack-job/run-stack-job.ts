@@ -1,0 +1,272 @@
+import { StagelineError } from '../../errors.js';
+import { isJsonObject, type JsonObject } from '../../kustomize/json.js';
+import { emitYaml } from '../../kustomize/yaml/emit.js';
+import { parseYamlDocument } from '../../kustomize/yaml/parse.js';
+import type { ArtifactStore } from '../../ports/artifact-store.js';
+import type { Clock } from '../../ports/clock.js';
+import type { ProvisionJob, ProvisionResult, Provisioner } from '../../ports/provisioner.js';
+import type { ReferenceScope, SecretSource } from '../../ports/secret-source.js';
+import type { StackJobRequest } from '../../ports/stack-job-launcher.js';
+import { WorkflowErrors, type CallbackOutcome, type TaskCallbacks } from '../../ports/task-callbacks.js';
+import type { VariableSource } from '../../ports/variable-source.js';
+import { ManifestError } from '../errors.js';
+import { validateManifest } from '../manifest.js';
+import { findReferences, summarizeReferences } from '../references.js';
+import { resolveReferences } from '../resolve-references.js';
+import { loadRunManifest, manifestKey } from '../run-manifests.js';
+import { FINAL_TASK_STATUSES, serialize, updateTask, type TaskStatus } from '../workflow/records.js';
+import { deployedKey, outputsKey } from './keys.js';
+import { createRedactor, type Redactor } from './redactor.js';
+
+/** How often the runner tells the workflow it is alive while provisioning, when not told otherwise. */
+export const DEFAULT_HEARTBEAT_MS = 60_000;
+
+/** The longest failure line / summary the runner records (the run record and the execution history show one line). */
+const MAX_LINE = 500;
+
+export interface StackJobDeps {
+  store: ArtifactStore;
+  secrets: SecretSource;
+  variables: VariableSource;
+  callbacks: TaskCallbacks;
+  /** The provisioner for a manifest kind (the organization's command, else the built-in `record`). May throw: the job fails. */
+  provisionerFor: (kind: string) => Provisioner;
+  clock: Clock;
+  /** Where the runner's log lines go (already redacted). */
+  log: (line: string) => void;
+  /** Heartbeat period while provisioning. Default {@link DEFAULT_HEARTBEAT_MS} (60 s). */
+  heartbeatMs?: number;
+}
+
+export type StackJobOutcome = 'succeeded' | 'failed';
+
+/** What a stack job ended with: the summary (success) or the failure line, as recorded and reported (redacted). */
+export interface StackJobReport {
+  outcome: StackJobOutcome;
+  /** One line: the provisioner's summary, or why the job failed. */
+  detail: string;
+}
+
+/**
+ * Runs one stack job (DESIGN §5) and reports it to the waiting workflow step:
+ *
+ * 1. loads the run's manifest and refuses it unless its sha256 is the task's digest;
+ * 2. checks it is the resource the task names (kind, name, environment);
+ * 3. resolves every `$secrets-group` / `$variables-group` reference in memory, all of them before
+ *    any change (one without a value fails the job, nothing applied);
+ * 4. runs the provisioner for the kind, sending heartbeats meanwhile;
+ * 5. on success records `deployed/…` (the stored, unresolved manifest) and `outputs/…`, marks the
+ *    task SUCCEEDED and calls `succeed`; on any failure marks it FAILED and calls `fail` with
+ *    `Stageline.StackJobFailed` and one line.
+ *
+ * Plaintext secrets exist only in this function's memory and in what the provisioner hands its
+ * command. Every text the runner emits — log lines, relayed command output, the failure line, the
+ * summary and the outputs it stores — goes through a redactor that replaces each resolved secret
+ * value with `***`. Never throws for a job failure; only an undeliverable report is thrown.
+ */
+export async function runStackJob(deps: StackJobDeps, request: StackJobRequest): Promise<StackJobOutcome> {
+  return (await executeStackJob(deps, request)).outcome;
+}
+
+/** {@link runStackJob}, also returning the line it recorded (the CLI prints it). */
+export async function executeStackJob(deps: StackJobDeps, request: StackJobRequest): Promise<StackJobReport> {
+  const redact = createRedactor();
+  const log = (line: string) => deps.log(redact(line));
+  log(`stack job: ${request.service} → ${request.env} (${request.kind} ${request.name}), run ${request.runId} task ${request.taskIndex}`);
+
+  let summary: string;
+  try {
+    summary = await provisionJob(deps, request, redact, log);
+  } catch (error) {
+    const line = failureLine(error, redact);
+    log(`stack job failed: ${line}`);
+    await recordTask(deps, request, 'FAILED', line, log);
+    await report(log, redact, 'failure', () => deps.callbacks.fail(request.taskToken, WorkflowErrors.StackJobFailed, line));
+    return { outcome: 'failed', detail: line };
+  }
+  log(`stack job succeeded: ${summary}`);
+  await recordTask(deps, request, 'SUCCEEDED', summary, log);
+  await report(log, redact, 'success', () => deps.callbacks.succeed(request.taskToken, { summary }));
+  return { outcome: 'succeeded', detail: summary };
+}
+
+/** Steps 1–5 up to the store writes; returns the one-line (redacted) summary. Throws on any failure. */
+async function provisionJob(deps: StackJobDeps, request: StackJobRequest, redact: Redactor, log: (line: string) => void): Promise<string> {
+  const expectedKey = manifestKey(request.runId, request.digest);
+  if (request.manifestKey !== expectedKey) {
+    throw new ManifestError(`the job's manifestKey ${request.manifestKey} is not ${expectedKey} (the key of its digest); refusing to deploy it`);
+  }
+  const storedManifest = await loadRunManifest(deps.store, request.runId, request.digest);
+  const manifest = parseStoredManifest(storedManifest, request);
+  log(`manifest ${request.manifestKey}: sha256 verified`);
+
+  const source = `overlay "${request.overlay}" (${request.manifestKey})`;
+  const references = summarizeReferences(findReferences(manifest, source));
+  const count = references.secrets.length + references.variables.length;
+  if (count > 0) {
+    const names = [...references.secrets.map((name) => `secret ${name}`), ...references.variables.map((name) => `variable ${name}`)];
+    log(`resolving ${count} reference${count === 1 ? '' : 's'}: ${names.join(', ')}`);
+  }
+  const secrets = redactingSecretSource(deps.secrets, redact);
+  const resolved = await resolveReferences(manifest, { org: request.org, env: request.env, source }, { secrets, variables: deps.variables, outputs: deps.store });
+  const resolvedManifest = emitYaml(resolved);
+
+  const provisioner = deps.provisionerFor(request.kind);
+  const job: ProvisionJob = {
+    org: request.org,
+    service: request.service,
+    env: request.env,
+    kind: request.kind,
+    name: request.name,
+    storedManifest,
+    resolvedManifest,
+  };
+  const stopHeartbeats = startHeartbeats(deps, request.taskToken, log);
+  let result: ProvisionResult;
+  try {
+    result = await provisioner.provision(job, log);
+  } finally {
+    await stopHeartbeats();
+  }
+
+  const outputs = safeOutputs(result.outputs, redact);
+  const summary = oneLine(redact(String(result.summary ?? ''))) || 'provisioned';
+  await deps.store.put(deployedKey(request.org, request.env, request.service), storedManifest);
+  await deps.store.put(outputsKey(request.org, request.env, request.kind, request.name), serialize(outputs));
+  return summary;
+}
+
+/** The stored manifest as data, checked to be the resource the task names. */
+function parseStoredManifest(text: string, request: StackJobRequest): JsonObject {
+  const value = parseYamlDocument(text, request.manifestKey, { duplicateKeys: 'error' });
+  const source = `${request.manifestKey}`;
+  const identity = validateManifest(value ?? null, source);
+  const mismatches = (
+    [
+      ['kind', identity.kind, request.kind],
+      ['metadata.name', identity.name, request.name],
+      ['metadata.env', identity.env, request.env],
+    ] as const
+  ).filter(([, actual, expected]) => actual !== expected);
+  if (mismatches.length > 0) {
+    const [field, actual, expected] = mismatches[0]!;
+    throw new ManifestError(`${source}: ${field} is "${actual}" but the task deploys "${expected}"; refusing to deploy it`);
+  }
+  if (!isJsonObject(value)) throw new ManifestError(`${source}: expected a manifest (a map)`);
+  return value;
+}
+
+/** Every secret value the resolution reads is added to the redactor before anything can print it. */
+function redactingSecretSource(secrets: SecretSource, redact: Redactor): SecretSource {
+  return {
+    async getSecret(scope: ReferenceScope, group: string, key: string) {
+      const value = await secrets.getSecret(scope, group, key);
+      if (value !== undefined) redact.add([value]);
+      return value;
+    },
+  };
+}
+
+/** Outputs are text by contract; a secret a command printed as an output is stored as `***`. */
+function safeOutputs(outputs: Record<string, string> | undefined, redact: Redactor): Record<string, string> {
+  const safe: Record<string, string> = {};
+  for (const [key, value] of Object.entries(outputs ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    safe[redact(key)] = redact(String(value));
+  }
+  return safe;
+}
+
+/**
+ * Heartbeats every `heartbeatMs` until stopped. A `closed` answer (the step timed out or the run
+ * stopped) is logged once and ends the heartbeats; the provisioning already under way finishes.
+ */
+function startHeartbeats(deps: StackJobDeps, token: string, log: (line: string) => void): () => Promise<void> {
+  const period = deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  let closed = false;
+  let inFlight: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    if (closed) return;
+    inFlight = deps.callbacks.heartbeat(token).then(
+      (outcome) => {
+        if (outcome === 'closed' && !closed) {
+          closed = true;
+          log('heartbeat: the workflow step is closed (it timed out or the run stopped); finishing this job anyway');
+        }
+      },
+      (error: unknown) => log(`heartbeat not delivered: ${messageOf(error)}`),
+    );
+  }, period);
+  return async () => {
+    clearInterval(timer);
+    await inFlight;
+  };
+}
+
+/** Task statuses already decided by someone else (the workflow after a timeout, a cancellation) are left alone. */
+class TaskAlreadyFinal extends Error {
+  constructor(readonly status: TaskStatus) {
+    super(status);
+  }
+}
+
+async function recordTask(deps: StackJobDeps, request: StackJobRequest, status: 'SUCCEEDED' | 'FAILED', detail: string, log: (line: string) => void): Promise<void> {
+  const now = deps.clock.now();
+  try {
+    await updateTask(
+      deps.store,
+      request.runId,
+      request.taskIndex,
+      (task) => {
+        if (task.overlay !== request.overlay) {
+          throw new StagelineError('TASK_MISMATCH', `run ${request.runId} task ${request.taskIndex} is overlay "${task.overlay}", not "${request.overlay}"`);
+        }
+        if (FINAL_TASK_STATUSES.includes(task.status)) throw new TaskAlreadyFinal(task.status);
+        task.status = status;
+        task.finishedAt = now.toISOString();
+        task.detail = detail;
+      },
+      now,
+    );
+  } catch (error) {
+    if (error instanceof TaskAlreadyFinal) {
+      log(`run record: task ${request.taskIndex} (${request.env}) is already ${error.status}; left as is`);
+      return;
+    }
+    // The workflow's own record of the step (through the callback below) still goes out.
+    log(`run record not updated: ${messageOf(error)}`);
+  }
+}
+
+const REPORT_DELAYS_MS = [500, 2_000];
+
+/** Sends the result to the waiting step, retrying transient errors twice; `closed` is logged, not an error. */
+async function report(log: (line: string) => void, redact: Redactor, what: string, send: () => Promise<CallbackOutcome>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const outcome = await send();
+      if (outcome === 'closed') log(`the workflow step was already closed (it timed out or the run stopped); the ${what} was not reported`);
+      else log(`reported ${what} to the workflow`);
+      return;
+    } catch (error) {
+      const delay = REPORT_DELAYS_MS[attempt];
+      if (delay === undefined) {
+        log(`could not report the ${what} to the workflow: ${messageOf(error)}`);
+        throw new StagelineError('STACK_JOB_REPORT_FAILED', `could not report the stack job's ${what} to the workflow: ${oneLine(redact(messageOf(error)))}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+function failureLine(error: unknown, redact: Redactor): string {
+  return oneLine(redact(messageOf(error))) || 'the stack job failed without a message';
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function oneLine(text: string): string {
+  const line = text.split(/\r?\n/).map((part) => part.trim()).filter(Boolean).join(' ');
+  return line.length > MAX_LINE ? `${line.slice(0, MAX_LINE - 3)}...` : line;
+}

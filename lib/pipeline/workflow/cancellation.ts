@@ -1,0 +1,42 @@
+import type { ArtifactStore } from '../../ports/artifact-store.js';
+import type { Clock } from '../../ports/clock.js';
+import { WorkflowErrors, type TaskCallbacks } from '../../ports/task-callbacks.js';
+import { closeGate, readGate } from '../approvals/gate.js';
+import { cancelKey, requireRun, serialize, updateRun, type CancelRequest, type RunRecord } from './records.js';
+import { StagelineError } from '../../errors.js';
+
+export interface CancelDeps {
+  store: ArtifactStore;
+  callbacks: TaskCallbacks;
+  clock: Clock;
+}
+
+/**
+ * Stops a run: the cancel marker makes the next workflow step refuse to start (the environment
+ * being applied finishes first); a run waiting at a gate stops at once (its gate is closed and
+ * the waiting step failed with Stageline.Cancelled / Stageline.Superseded).
+ */
+export async function requestCancel(deps: CancelDeps, runId: string, request: Omit<CancelRequest, 'at'>): Promise<RunRecord> {
+  const run = await requireRun(deps.store, runId);
+  if (run.status !== 'RUNNING') {
+    throw new StagelineError('RUN_FINISHED', `run ${runId} already finished (${run.status})`, { hint: 'only a running run can be cancelled' });
+  }
+  const now = deps.clock.now();
+  await deps.store.put(cancelKey(runId), serialize({ ...request, at: now.toISOString() }));
+  const updated = request.supersededBy
+    ? await updateRun(deps.store, runId, (record) => {
+        record.supersededBy = request.supersededBy;
+      }, now)
+    : run;
+  for (const task of updated.tasks) {
+    if (task.status !== 'WAITING_APPROVAL' || !task.approvalId) continue;
+    const found = await readGate(deps.store, task.approvalId);
+    if (!found || found.gate.status !== 'WAITING') continue;
+    const superseded = request.reason === 'superseded';
+    const outcome = superseded ? `superseded by run ${request.supersededBy}` : `cancelled by ${request.by}`;
+    if (await closeGate(deps, found.gate, superseded ? 'SUPERSEDED' : 'CANCELLED', outcome)) {
+      await deps.callbacks.fail(found.gate.taskToken, superseded ? WorkflowErrors.Superseded : WorkflowErrors.Cancelled, outcome);
+    }
+  }
+  return updated;
+}

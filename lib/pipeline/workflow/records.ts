@@ -1,0 +1,177 @@
+import { isPreconditionFailed, type ArtifactStore } from '../../ports/artifact-store.js';
+import { StagelineError } from '../../errors.js';
+import type { ManifestReferences } from '../references.js';
+import type { SkippedOverlay } from '../resolve-manifests.js';
+
+/** The build-complete event's detail (DESIGN §5): what a run deploys. */
+export interface BuildEvent {
+  org: string;
+  service: string;
+  commitSha: string;
+  branch: string;
+  tag?: string;
+  /** The image the build pushed. */
+  image: string;
+  /** Who pushed the commit; may not approve this run's gates. */
+  triggeredBy: string;
+}
+
+export type RunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'SUPERSEDED';
+
+export type TaskStatus =
+  | 'PENDING'
+  | 'WAITING_APPROVAL'
+  | 'APPROVED'
+  | 'APPLYING'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'REJECTED'
+  | 'TIMED_OUT'
+  | 'CANCELLED'
+  | 'SUPERSEDED';
+
+export const FINAL_TASK_STATUSES: readonly TaskStatus[] = ['SUCCEEDED', 'FAILED', 'REJECTED', 'TIMED_OUT', 'CANCELLED', 'SUPERSEDED'];
+
+/** One environment of a run, as `stageline status` shows it. */
+export interface RunTask {
+  index: number;
+  overlay: string;
+  env: string;
+  kind: string;
+  name: string;
+  /** sha256 of the manifest the run promotes to this environment. */
+  digest: string;
+  gated: boolean;
+  status: TaskStatus;
+  startedAt?: string;
+  finishedAt?: string;
+  /** One line: why it failed / what the stack job did / who approved. Never a secret. */
+  detail?: string;
+  stackJobId?: string;
+  approvalId?: string;
+  /** Gated tasks: who may approve, and how many must. */
+  approvers?: string[];
+  minApprovals?: number;
+  references: ManifestReferences;
+}
+
+/** runs/<runId>/run.json */
+export interface RunRecord {
+  schemaVersion: 1;
+  runId: string;
+  build: BuildEvent;
+  status: RunStatus;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  /** The newer run of the same service and branch that replaced this one. */
+  supersededBy?: string;
+  /** Why the run stopped, for a failed run: the environment and a one-line reason. */
+  failure?: { env?: string; error: string; cause: string };
+  /** Empty until the tasks are created (the manifests resolve first). */
+  tasks: RunTask[];
+  skipped: SkippedOverlay[];
+  warnings: string[];
+}
+
+/** runs/<runId>/cancel: a cancellation (or supersede) request; its presence is what counts. */
+export interface CancelRequest {
+  reason: 'cancelled' | 'superseded';
+  by: string;
+  at: string;
+  supersededBy?: string;
+}
+
+export const runKey = (runId: string) => `runs/${runId}/run.json`;
+export const cancelKey = (runId: string) => `runs/${runId}/cancel`;
+export const taskKey = (runId: string, index: number, overlay: string) => `runs/${runId}/tasks/${index}-${overlay}.json`;
+export const buildKey = (service: string, commitSha: string) => `builds/${service}/${commitSha}/build.json`;
+export const buildSourcePrefix = (service: string, commitSha: string) => `builds/${service}/${commitSha}/source/`;
+export const organizationKey = 'config/organization.yaml';
+
+/** The run does not exist in the store. */
+export class RunNotFoundError extends StagelineError {
+  constructor(runId: string) {
+    super('RUN_NOT_FOUND', `run ${runId} not found in the store`, { hint: 'list runs with `stageline runs`' });
+  }
+}
+
+export async function readRun(store: ArtifactStore, runId: string): Promise<RunRecord | undefined> {
+  const object = await store.get(runKey(runId));
+  return object ? (JSON.parse(object.body) as RunRecord) : undefined;
+}
+
+export async function requireRun(store: ArtifactStore, runId: string): Promise<RunRecord> {
+  const run = await readRun(store, runId);
+  if (!run) throw new RunNotFoundError(runId);
+  return run;
+}
+
+/** Creates run.json once; false when it already exists (a repeated trigger). */
+export async function createRun(store: ArtifactStore, run: RunRecord): Promise<boolean> {
+  try {
+    await store.put(runKey(run.runId), serialize(run), { ifNoneMatch: '*' });
+    return true;
+  } catch (error) {
+    if (isPreconditionFailed(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Read-modify-write of run.json with compare-and-swap: several writers (the workflow steps, a
+ * runner, a newer run superseding this one, `stageline cancel`) may update it concurrently.
+ */
+export async function updateRun(store: ArtifactStore, runId: string, mutate: (run: RunRecord) => void, now: Date): Promise<RunRecord> {
+  for (let attempt = 0; ; attempt++) {
+    const object = await store.get(runKey(runId));
+    if (!object) throw new RunNotFoundError(runId);
+    const run = JSON.parse(object.body) as RunRecord;
+    const before = run.tasks.map((task) => JSON.stringify(task));
+    mutate(run);
+    run.updatedAt = now.toISOString();
+    try {
+      await store.put(runKey(runId), serialize(run), { ifMatch: object.etag });
+      await writeTaskFiles(store, run, run.tasks.filter((task, index) => JSON.stringify(task) !== before[index]));
+      return run;
+    } catch (error) {
+      if (!isPreconditionFailed(error) || attempt >= 20) throw error;
+    }
+  }
+}
+
+/** Applies `mutate` to one task of the run. */
+export async function updateTask(
+  store: ArtifactStore,
+  runId: string,
+  index: number,
+  mutate: (task: RunTask, run: RunRecord) => void,
+  now: Date,
+): Promise<RunRecord> {
+  return updateRun(store, runId, (run) => {
+    const task = run.tasks[index];
+    if (!task) throw new StagelineError('TASK_NOT_FOUND', `run ${runId} has no task ${index}`);
+    mutate(task, run);
+  }, now);
+}
+
+/** runs/<runId>/tasks/<index>-<overlay>.json mirror each task, so one environment's record can be read alone. */
+async function writeTaskFiles(store: ArtifactStore, run: RunRecord, changed: readonly RunTask[]): Promise<void> {
+  await Promise.all(changed.map((task) => store.put(taskKey(run.runId, task.index, task.overlay), serialize({ runId: run.runId, ...task }))));
+}
+
+export async function readCancelRequest(store: ArtifactStore, runId: string): Promise<CancelRequest | undefined> {
+  const object = await store.get(cancelKey(runId));
+  return object ? (JSON.parse(object.body) as CancelRequest) : undefined;
+}
+
+/** Every run in the store, newest first. */
+export async function listRuns(store: ArtifactStore): Promise<RunRecord[]> {
+  const keys = (await store.list('runs/')).filter((key) => /^runs\/[^/]+\/run\.json$/.test(key));
+  const runs = await Promise.all(keys.map(async (key) => JSON.parse((await store.get(key))!.body) as RunRecord));
+  return runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+export function serialize(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}

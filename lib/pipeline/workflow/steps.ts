@@ -1,0 +1,287 @@
+import { buildKustomization } from '../../kustomize/build.js';
+import type { JsonObject } from '../../kustomize/json.js';
+import type { ArtifactStore } from '../../ports/artifact-store.js';
+import type { Clock } from '../../ports/clock.js';
+import type { Notifier } from '../../ports/notifier.js';
+import type { StackJobLauncher } from '../../ports/stack-job-launcher.js';
+import { WorkflowErrors } from '../../ports/task-callbacks.js';
+import { approvalIdFor, openGate, type GateRecord } from '../approvals/gate.js';
+import { parseDuration } from '../duration.js';
+import { createDeploymentTasks } from '../deployment-tasks.js';
+import { resolveManifests, type ManifestSummary, type SkippedOverlay } from '../resolve-manifests.js';
+import { manifestKey, storeRunManifests } from '../run-manifests.js';
+import { DEFAULT_STACK_JOB_TIMEOUT } from '../config/organization.js';
+import { FINAL_TASK_STATUSES, readCancelRequest, requireRun, updateRun, updateTask, type BuildEvent, type RunStatus, type TaskStatus } from './records.js';
+import { loadBuildSource, loadOrganization, loadService, SOURCE_ROOT } from './source-tree.js';
+import { WorkflowStepError } from './step-error.js';
+
+/** One environment as it travels through the state machine's Map: keys, digests, timeouts. */
+export interface WorkflowTask {
+  index: number;
+  overlay: string;
+  env: string;
+  kind: string;
+  name: string;
+  digest: string;
+  manifestKey: string;
+  gated: boolean;
+  /** TimeoutSecondsPath of the approval wait (gated tasks only). */
+  approvalTimeoutSeconds?: number;
+  /** TimeoutSecondsPath of the stack-job wait. */
+  stackJobTimeoutSeconds: number;
+  awsRoleArn?: string;
+}
+
+export interface ExecutionInput {
+  runId: string;
+  build: BuildEvent;
+}
+
+export interface StepDeps {
+  store: ArtifactStore;
+  clock: Clock;
+}
+
+// --- Resolve manifests ----------------------------------------------------------------------------
+
+/** Builds every overlay (or renders inline targets) of the uploaded source, stores each manifest under its digest. */
+export async function resolveManifestsStep(deps: StepDeps, input: ExecutionInput): Promise<{ manifests: ManifestSummary[]; skipped: SkippedOverlay[] }> {
+  const { build } = input;
+  const organization = await loadOrganization(deps.store);
+  const fs = await loadBuildSource(deps.store, build.service, build.commitSha);
+  const service = loadService(fs);
+  const resolved = resolveManifests({
+    organization,
+    service,
+    build: { commitSha: build.commitSha, branch: build.branch, tag: build.tag, image: build.image },
+    fs,
+    projectDir: SOURCE_ROOT,
+    renderOverlay: (dir) => buildKustomization(fs, dir).resources,
+  });
+  await storeRunManifests(deps.store, input.runId, resolved.manifests);
+  const manifests = resolved.manifests.map(({ manifest: _manifest, yaml: _yaml, ...summary }) => summary);
+  return { manifests, skipped: resolved.skipped };
+}
+
+// --- Create deployment tasks ----------------------------------------------------------------------
+
+export interface CreateTasksInput extends ExecutionInput {
+  manifests: ManifestSummary[];
+  skipped: SkippedOverlay[];
+}
+
+/** Orders the environments by promotion policy, marks gates, writes the tasks into run.json. */
+export async function createDeploymentTasksStep(deps: StepDeps, input: CreateTasksInput): Promise<{ tasks: WorkflowTask[] }> {
+  const organization = await loadOrganization(deps.store);
+  const fs = await loadBuildSource(deps.store, input.build.service, input.build.commitSha);
+  const service = loadService(fs);
+  const mode = input.manifests.some((manifest) => manifest.target) ? 'inline' : 'git';
+  const plan = createDeploymentTasks({ organization, service, resolved: { mode, manifests: input.manifests, skipped: input.skipped }, branch: input.build.branch });
+  const stackJobTimeoutSeconds = parseDuration(organization.spec.stackJobs.timeout ?? DEFAULT_STACK_JOB_TIMEOUT)!;
+  const tasks = plan.tasks.map((task): WorkflowTask => {
+    const workflowTask: WorkflowTask = {
+      index: task.index,
+      overlay: task.overlay,
+      env: task.env,
+      kind: task.kind,
+      name: task.name,
+      digest: task.digest,
+      manifestKey: manifestKey(input.runId, task.digest),
+      gated: task.gate !== null,
+      stackJobTimeoutSeconds,
+    };
+    if (task.gate) workflowTask.approvalTimeoutSeconds = task.gate.timeoutSeconds;
+    if (task.awsRoleArn) workflowTask.awsRoleArn = task.awsRoleArn;
+    return workflowTask;
+  });
+  await updateRun(deps.store, input.runId, (run) => {
+    run.tasks = plan.tasks.map((task) => ({
+      index: task.index,
+      overlay: task.overlay,
+      env: task.env,
+      kind: task.kind,
+      name: task.name,
+      digest: task.digest,
+      gated: task.gate !== null,
+      status: 'PENDING',
+      references: task.references,
+      ...(task.gate ? { approvers: task.gate.approvers, minApprovals: task.gate.minApprovals } : {}),
+    }));
+    run.skipped = plan.skipped;
+    run.warnings = plan.warnings;
+  }, deps.clock.now());
+  return { tasks };
+}
+
+// --- Wait for approval ----------------------------------------------------------------------------
+
+export interface WaitingStepInput {
+  runId: string;
+  task: WorkflowTask;
+  taskToken: string;
+}
+
+export interface ApprovalStepDeps extends StepDeps {
+  notifier: Notifier;
+  /** Personal signed links for a gate (AWS: the approval URL; locally: the local approval page). */
+  approvalLinks: (gate: GateRecord) => { approver: string; url: string }[];
+}
+
+/** Opens the gate (the token stays in the store) and tells the approvers. */
+export async function requestApprovalStep(deps: ApprovalStepDeps, input: WaitingStepInput): Promise<{ approvalId: string }> {
+  await refuseIfStopped(deps, input.runId);
+  const run = await requireRun(deps.store, input.runId);
+  const task = run.tasks[input.task.index]!;
+  const now = deps.clock.now();
+  const gate: GateRecord = {
+    approvalId: approvalIdFor(input.runId, input.task.index),
+    runId: input.runId,
+    taskIndex: input.task.index,
+    overlay: input.task.overlay,
+    env: input.task.env,
+    org: run.build.org,
+    service: run.build.service,
+    commitSha: run.build.commitSha,
+    image: run.build.image,
+    triggeredBy: run.build.triggeredBy,
+    digest: input.task.digest,
+    approvers: task.approvers ?? [],
+    minApprovals: task.minApprovals ?? 1,
+    taskToken: input.taskToken,
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + (input.task.approvalTimeoutSeconds ?? 0) * 1000).toISOString(),
+    status: 'WAITING',
+  };
+  await openGate(deps.store, gate);
+  await updateTask(deps.store, input.runId, input.task.index, (record) => {
+    record.status = 'WAITING_APPROVAL';
+    record.approvalId = gate.approvalId;
+    record.startedAt ??= now.toISOString();
+    record.detail = `waiting for ${gate.minApprovals} of ${gate.approvers.join(', ')} until ${gate.expiresAt}`;
+  }, now);
+  await deps.notifier.approvalRequested({
+    service: gate.service,
+    env: gate.env,
+    runId: gate.runId,
+    commitSha: gate.commitSha,
+    image: gate.image,
+    triggeredBy: gate.triggeredBy,
+    links: deps.approvalLinks(gate),
+    expiresAt: gate.expiresAt,
+  });
+  return { approvalId: gate.approvalId };
+}
+
+// --- Run stack job ----------------------------------------------------------------------------------
+
+export interface LaunchStepDeps extends StepDeps {
+  launcher: StackJobLauncher;
+}
+
+/** Records the stack job and starts the runner; the runner reports back with the token. */
+export async function launchStackJobStep(deps: LaunchStepDeps, input: WaitingStepInput): Promise<{ jobId: string }> {
+  await refuseIfStopped(deps, input.runId);
+  const run = await requireRun(deps.store, input.runId);
+  const now = deps.clock.now();
+  await updateTask(deps.store, input.runId, input.task.index, (record) => {
+    record.status = 'APPLYING';
+    record.startedAt ??= now.toISOString();
+  }, now);
+  const { jobId } = await deps.launcher.launch({
+    runId: input.runId,
+    org: run.build.org,
+    service: run.build.service,
+    taskIndex: input.task.index,
+    overlay: input.task.overlay,
+    env: input.task.env,
+    kind: input.task.kind,
+    name: input.task.name,
+    manifestKey: input.task.manifestKey,
+    digest: input.task.digest,
+    taskToken: input.taskToken,
+    ...(input.task.awsRoleArn ? { awsRoleArn: input.task.awsRoleArn } : {}),
+  });
+  await updateTask(deps.store, input.runId, input.task.index, (record) => {
+    record.stackJobId = jobId;
+  }, deps.clock.now());
+  return { jobId };
+}
+
+/** A cancelled or superseded run starts nothing new: the environment being applied finishes, the next one stops here. */
+async function refuseIfStopped(deps: StepDeps, runId: string): Promise<void> {
+  const request = await readCancelRequest(deps.store, runId);
+  if (!request) return;
+  if (request.reason === 'superseded') {
+    throw new WorkflowStepError(WorkflowErrors.Superseded, `superseded by run ${request.supersededBy ?? '(newer run)'}`);
+  }
+  throw new WorkflowStepError(WorkflowErrors.Cancelled, `cancelled by ${request.by}`);
+}
+
+// --- Cancel remaining environments / record success -----------------------------------------------
+
+export interface StepFailure {
+  Error?: string;
+  Cause?: string;
+}
+
+/**
+ * The Catch path: the environment that was in flight gets the status its error means, every
+ * environment after it is CANCELLED (never provisioned), and the run is FAILED (or SUPERSEDED /
+ * CANCELLED).
+ */
+export async function cancelRemainingStep(deps: StepDeps, input: { runId: string; failure?: StepFailure }): Promise<{ status: RunStatus }> {
+  const error = input.failure?.Error ?? 'States.Runtime';
+  const cause = oneLine(input.failure?.Cause ?? error);
+  const now = deps.clock.now();
+  const run = await updateRun(deps.store, input.runId, (record) => {
+    // The environment that stopped the run: one its runner already marked failed, else the one
+    // in flight (waiting or applying), else the next one (refused before it started).
+    const failed =
+      record.tasks.find((task) => FINAL_TASK_STATUSES.includes(task.status) && task.status !== 'SUCCEEDED') ??
+      record.tasks.find((task) => task.status === 'WAITING_APPROVAL' || task.status === 'APPROVED' || task.status === 'APPLYING') ??
+      record.tasks.find((task) => task.status === 'PENDING');
+    if (failed && !FINAL_TASK_STATUSES.includes(failed.status)) {
+      failed.status = statusForError(error, failed.status);
+      failed.finishedAt = now.toISOString();
+      failed.detail = cause;
+    }
+    for (const task of record.tasks) {
+      if (failed && task.index > failed.index && !FINAL_TASK_STATUSES.includes(task.status)) {
+        task.status = 'CANCELLED';
+        task.detail = `not deployed: ${failed.env} ${describe(failed.status)}`;
+      }
+    }
+    record.status = error === WorkflowErrors.Superseded ? 'SUPERSEDED' : error === WorkflowErrors.Cancelled ? 'CANCELLED' : 'FAILED';
+    record.failure = { ...(failed ? { env: failed.env } : {}), error, cause };
+    record.finishedAt = now.toISOString();
+  }, now);
+  return { status: run.status };
+}
+
+function statusForError(error: string, current: TaskStatus): TaskStatus {
+  if (error === WorkflowErrors.Rejected) return 'REJECTED';
+  if (error === WorkflowErrors.Superseded) return 'SUPERSEDED';
+  if (error === WorkflowErrors.Cancelled) return 'CANCELLED';
+  if (error === WorkflowErrors.Timeout && current === 'WAITING_APPROVAL') return 'TIMED_OUT';
+  return 'FAILED';
+}
+
+function describe(status: TaskStatus): string {
+  return { FAILED: 'failed', REJECTED: 'was rejected', TIMED_OUT: 'timed out', SUPERSEDED: 'was superseded', CANCELLED: 'was cancelled' }[status as string] ?? status.toLowerCase();
+}
+
+export async function recordSuccessStep(deps: StepDeps, input: { runId: string }): Promise<{ status: RunStatus }> {
+  const now = deps.clock.now();
+  const run = await updateRun(deps.store, input.runId, (record) => {
+    record.status = 'SUCCEEDED';
+    record.finishedAt = now.toISOString();
+  }, now);
+  return { status: run.status };
+}
+
+function oneLine(text: string): string {
+  const line = text.split('\n')[0]!.trim();
+  return line.length > 500 ? `${line.slice(0, 497)}...` : line;
+}
+
+export type { JsonObject };

@@ -1,0 +1,220 @@
+import { describe, expect, it } from 'vitest';
+import { RecordProvisioner } from '../../../../lib/adapters/local/record-provisioner.js';
+import { canonicalizeManifest } from '../../../../lib/pipeline/manifest.js';
+import { deployedDiffKey, deployedKey, outputsKey } from '../../../../lib/pipeline/stack-job/keys.js';
+import { WorkflowErrors } from '../../../../lib/ports/task-callbacks.js';
+import { CANARY, ENV, fakeProvisioner, helloManifest, jobFixture, leaks, memorySecrets, NOW, ORG, recordingCallbacks, SERVICE, TOKEN } from './harness.js';
+
+const DEPLOYED = deployedKey(ORG, ENV, SERVICE);
+const OUTPUTS = outputsKey(ORG, ENV, 'KubernetesDeployment', 'hello');
+
+describe('runStackJob: success', () => {
+  it('records the stored manifest as deployed, writes the outputs, marks the task SUCCEEDED and reports success', async () => {
+    // Prepare
+    const job = await jobFixture();
+    const provisioner = fakeProvisioner();
+
+    // Act
+    const report = await job.run({ provisionerFor: () => provisioner });
+
+    // Assess
+    expect(report).toEqual({ outcome: 'succeeded', detail: 'done' });
+    const objects = await job.objects();
+    expect(objects[DEPLOYED]).toBe(job.storedManifest);
+    expect(JSON.parse(objects[OUTPUTS]!)).toEqual({ url: 'https://hello.example' });
+    expect(await job.task()).toMatchObject({ status: 'SUCCEEDED', finishedAt: NOW, detail: 'done' });
+    expect(job.callbacks.calls).toEqual([{ method: 'succeed', args: [TOKEN, { summary: 'done' }] }]);
+  });
+
+  it('hands the provisioner the stored manifest and the manifest with every reference resolved', async () => {
+    const job = await jobFixture();
+    const provisioner = fakeProvisioner();
+    await job.run({ provisionerFor: () => provisioner });
+    const [provisioned] = provisioner.jobs;
+    expect(provisioned).toMatchObject({ org: ORG, service: SERVICE, env: ENV, kind: 'KubernetesDeployment', name: 'hello', storedManifest: job.storedManifest });
+    expect(provisioned!.resolvedManifest).toContain(`DATABASE_PASSWORD: ${CANARY}`);
+    expect(provisioned!.resolvedManifest).toContain('LOG_LEVEL: debug');
+    expect(provisioned!.resolvedManifest).not.toContain('$secrets-group');
+  });
+
+  it('picks the provisioner by the request kind', async () => {
+    const job = await jobFixture();
+    const kinds: string[] = [];
+    await job.run({ provisionerFor: (kind) => (kinds.push(kind), fakeProvisioner()) });
+    expect(kinds).toEqual(['KubernetesDeployment']);
+  });
+
+  it('with the record provisioner: first deployment, then a diff against the previously deployed manifest', async () => {
+    const first = await jobFixture();
+    const report1 = await first.run({ provisionerFor: () => new RecordProvisioner(first.store) });
+    expect(report1.detail).toBe('recorded; first deployment of hello to app-dev');
+    expect(JSON.parse((await first.objects())[OUTPUTS]!)).toEqual({ name: 'hello', env: ENV, digest: first.request.digest });
+
+    // A second run of the same service to the same environment, into the same store.
+    const second = await jobFixture({ manifest: helloManifest({ image: 'registry.example/hello:2222222' }) });
+    for (const [key, body] of Object.entries(await first.objects())) if (key.startsWith('deployed/')) await second.store.put(key, body);
+    const report2 = await second.run({ provisionerFor: () => new RecordProvisioner(second.store) });
+
+    expect(report2.detail).toBe('recorded; 2 lines changed (+1 -1)');
+    const objects = await second.objects();
+    expect(objects[DEPLOYED]).toBe(second.storedManifest);
+    const diff = objects[deployedDiffKey(ORG, ENV, SERVICE)]!;
+    expect(diff).toContain('-      image: registry.example/hello:1111111');
+    expect(diff).toContain('+      image: registry.example/hello:2222222');
+    expect(second.logs).toContain('  +      image: registry.example/hello:2222222');
+    expect(await second.task()).toMatchObject({ status: 'SUCCEEDED', detail: 'recorded; 2 lines changed (+1 -1)' });
+  });
+
+  it('sends heartbeats while provisioning, and none after', async () => {
+    const job = await jobFixture();
+    const provisioner = fakeProvisioner(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      return { outputs: {}, summary: 'slow' };
+    });
+    await job.run({ provisionerFor: () => provisioner, heartbeatMs: 20 });
+    const heartbeats = () => job.callbacks.calls.filter((call) => call.method === 'heartbeat');
+    expect(heartbeats().length).toBeGreaterThanOrEqual(2);
+    expect(heartbeats().every((call) => call.args[0] === TOKEN)).toBe(true);
+    const count = heartbeats().length;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(heartbeats().length).toBe(count);
+    expect(job.callbacks.calls.at(-1)!.method).toBe('succeed');
+  });
+
+  it('a closed step (timed out meanwhile) is logged, not an error; heartbeats stop', async () => {
+    const job = await jobFixture();
+    const callbacks = recordingCallbacks(() => 'closed');
+    const provisioner = fakeProvisioner(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return { outputs: {}, summary: 'done' };
+    });
+    const report = await job.run({ provisionerFor: () => provisioner, callbacks, heartbeatMs: 15 });
+    expect(report.outcome).toBe('succeeded');
+    expect(callbacks.calls.filter((call) => call.method === 'heartbeat')).toHaveLength(1);
+    expect(job.logs.some((line) => /heartbeat: the workflow step is closed/.test(line))).toBe(true);
+    expect(job.logs.some((line) => /already closed .* the success was not reported/.test(line))).toBe(true);
+  });
+
+  it('leaves a task the workflow already finished (timed out, cancelled) as it is', async () => {
+    const job = await jobFixture({ taskStatus: 'CANCELLED' });
+    const report = await job.run({ provisionerFor: () => fakeProvisioner() });
+    expect(report.outcome).toBe('succeeded');
+    expect((await job.task()).status).toBe('CANCELLED');
+    expect(job.logs).toContain('run record: task 0 (app-dev) is already CANCELLED; left as is');
+  });
+});
+
+describe('runStackJob: failures (nothing applied)', () => {
+  it('refuses a manifest whose sha256 differs from the digest: FAILED, nothing deployed, provisioner never called', async () => {
+    // Prepare: the stored manifest was changed after the run promoted it.
+    const job = await jobFixture();
+    await job.store.put(job.request.manifestKey, job.storedManifest.replace('hello:1111111', 'hello:6666666'));
+    const provisioner = fakeProvisioner();
+
+    // Act
+    const report = await job.run({ provisionerFor: () => provisioner });
+
+    // Assess
+    expect(report.outcome).toBe('failed');
+    expect(report.detail).toMatch(/differs from the task's digest .*; refusing to deploy it$/);
+    expect(provisioner.jobs).toHaveLength(0);
+    const keys = Object.keys(await job.objects());
+    expect(keys.filter((key) => key.startsWith('deployed/') || key.startsWith('outputs/'))).toEqual([]);
+    expect(await job.task()).toMatchObject({ status: 'FAILED', finishedAt: NOW, detail: report.detail });
+    expect(job.callbacks.calls).toEqual([{ method: 'fail', args: [TOKEN, WorkflowErrors.StackJobFailed, report.detail] }]);
+  });
+
+  it('refuses a request whose manifestKey is not the key of its digest', async () => {
+    const job = await jobFixture();
+    job.request.manifestKey = 'runs/run-1/manifests/other.yaml';
+    const provisioner = fakeProvisioner();
+    const report = await job.run({ provisionerFor: () => provisioner });
+    expect(report).toMatchObject({ outcome: 'failed', detail: expect.stringContaining('is not runs/run-1/manifests/') });
+    expect(provisioner.jobs).toHaveLength(0);
+  });
+
+  it('refuses a manifest that is not the resource the task names', async () => {
+    const job = await jobFixture();
+    job.request.name = 'other';
+    const provisioner = fakeProvisioner();
+    const report = await job.run({ provisionerFor: () => provisioner });
+    expect(report.detail).toMatch(/metadata\.name is "hello" but the task deploys "other"; refusing to deploy it$/);
+    expect(provisioner.jobs).toHaveLength(0);
+  });
+
+  it('fails before provisioning when a reference does not resolve; the message names the reference, never a value', async () => {
+    // Prepare: two secrets, one of them defined (the canary), one missing.
+    const manifest = helloManifest({ secrets: { DATABASE_PASSWORD: '$secrets-group/database/password', API_KEY: '$secrets-group/database/missing' } });
+    const job = await jobFixture({ manifest });
+    const provisioner = fakeProvisioner();
+
+    // Act
+    const report = await job.run({ provisionerFor: () => provisioner });
+
+    // Assess
+    expect(report.outcome).toBe('failed');
+    expect(report.detail).toContain('secret database/missing ($secrets-group/database/missing) has no value in environment app-dev');
+    expect(provisioner.jobs).toHaveLength(0);
+    expect(Object.keys(await job.objects()).filter((key) => key.startsWith('deployed/'))).toEqual([]);
+    expect((await job.task()).status).toBe('FAILED');
+    expect(leaks(CANARY, { objects: await job.objects(), logs: job.logs, calls: job.callbacks.calls })).toEqual([]);
+  });
+
+  it('a provisioner error becomes the failure line, with secret values redacted', async () => {
+    const job = await jobFixture();
+    const provisioner = fakeProvisioner(async (provisioned) => {
+      throw new Error(`tool said: bad password ${CANARY}\nsecond line`);
+    });
+    const report = await job.run({ provisionerFor: () => provisioner });
+    expect(report.detail).toBe('tool said: bad password *** second line');
+    expect(job.callbacks.calls).toEqual([{ method: 'fail', args: [TOKEN, WorkflowErrors.StackJobFailed, report.detail] }]);
+    expect(leaks(CANARY, { objects: await job.objects(), logs: job.logs, calls: job.callbacks.calls })).toEqual([]);
+  });
+
+  it('a provisioner lookup that throws (unreadable organization config) fails the job through the workflow', async () => {
+    const job = await jobFixture();
+    const report = await job.run({
+      provisionerFor: () => {
+        throw new Error('the store has no config/organization.yaml');
+      },
+    });
+    expect(report).toEqual({ outcome: 'failed', detail: 'the store has no config/organization.yaml' });
+    expect(job.callbacks.calls[0]!.method).toBe('fail');
+  });
+});
+
+describe('runStackJob: secrets never leave memory', () => {
+  it('redacts secret values (and their lines and escaped forms) from logs, summary, outputs and the run record', async () => {
+    // Prepare: an environment-scoped multi-line secret wins over the organization one.
+    const multiLine = `-----BEGIN KEY-----\n${CANARY}-line2\n"quoted" ${CANARY}-line3`;
+    const secrets = memorySecrets({ database: { password: 'org-level-value' } }, { [ENV]: { database: { password: multiLine } } });
+    const job = await jobFixture({ secrets });
+    const provisioner = fakeProvisioner(async (provisioned, log) => {
+      for (const line of provisioned.resolvedManifest.split('\n')) log(line);
+      return { outputs: { password: multiLine, [`k-${CANARY}-line2`]: 'v' }, summary: `applied with ${CANARY}-line2` };
+    });
+
+    // Act
+    const report = await job.run({ provisionerFor: () => provisioner });
+
+    // Assess
+    expect(report.outcome).toBe('succeeded');
+    expect(provisioner.jobs[0]!.resolvedManifest).toContain(`${CANARY}-line2`);
+    const places = { objects: await job.objects(), logs: job.logs, calls: job.callbacks.calls };
+    expect(leaks(CANARY, places)).toEqual([]);
+    expect(leaks('-----BEGIN KEY-----', places)).toEqual([]);
+    expect(job.logs.filter((line) => line.trim() === '***')).toHaveLength(3); // the block scalar's lines
+    expect(report.detail).toBe('applied with ***');
+    expect(places.objects[deployedKey(ORG, ENV, SERVICE)]).toContain('$secrets-group/database/password');
+  });
+
+  it('logs the references it resolves by name only', async () => {
+    const job = await jobFixture();
+    await job.run({ provisionerFor: () => fakeProvisioner() });
+    expect(job.logs).toContain('resolving 2 references: secret database/password, variable app/log-level');
+  });
+});
+
+it('the stored manifest is canonical YAML (what the runner records as deployed)', () => {
+  expect(canonicalizeManifest(helloManifest(), 'x').yaml).toContain('DATABASE_PASSWORD: $secrets-group/database/password');
+});
