@@ -15,7 +15,13 @@ await build({
   platform: 'node',
   target: 'node20',
   minify: true,
-  external: ['yaml', 'aws-local-stepfunctions', '@aws-sdk/*', 'playwright-core'],
+  external: ['yaml', '@aws-sdk/*', 'playwright-core'],
+  // aws-local-stepfunctions is bundled with its AWS SDK imports stubbed: the local runtime
+  // overrides every Task, and loading the SDK made each `deploy --local` a quarter second slower.
+  alias: {
+    '@aws-sdk/client-lambda': './lib/local-runtime/sdk-stubs/client-lambda.ts',
+    '@aws-sdk/credential-providers': './lib/local-runtime/sdk-stubs/credential-providers.ts',
+  },
   banner: { js: "import { createRequire as __stagelineCreateRequire } from 'node:module'; const require = __stagelineCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });

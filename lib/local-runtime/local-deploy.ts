@@ -16,6 +16,8 @@ import { startPipeline } from '../pipeline/workflow/start-pipeline.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { StackJobRequest } from '../ports/stack-job-launcher.js';
 import { cliEntryPoint } from './package-root.js';
+import { startApprovalServer } from '../adapters/local/approval-server.js';
+import { approvalLinksFor, randomKeyring } from '../pipeline/approvals/links.js';
 import { collectProjectSource, localCommit } from './project-source.js';
 import type { ExecutionEvent } from './state-machine-runner.js';
 
@@ -93,14 +95,29 @@ export async function deployLocally(options: LocalDeployOptions): Promise<LocalD
   });
   const gateDeps = { store, callbacks, clock };
   const notifier = new OperatorNotifier(gateDeps, options.answer, options.operator, options.io, options.projectDir);
-  const starter = new LocalExecutionStarter({ store, clock, callbacks, launcher, notifier, approvalLinks: options.approvalLinks ?? (() => []) });
+  // A gate answered by a person gets the real approval page, on 127.0.0.1, with signed links.
+  let approvalLinks = options.approvalLinks ?? (() => []);
+  let server: { baseUrl: string; close: () => Promise<void> } | undefined;
+  if (!options.approvalLinks && (options.answer.kind === 'wait' || options.answer.kind === 'prompt')) {
+    const keyring = randomKeyring();
+    server = await startApprovalServer({ ...gateDeps, keyring }, {});
+    const baseUrl = server.baseUrl;
+    approvalLinks = (gate) => approvalLinksFor(gate, baseUrl, keyring);
+  }
+  const starter = new LocalExecutionStarter({ store, clock, callbacks, launcher, notifier, approvalLinks });
 
   const event: JsonObject = { source: 'stageline.build', 'detail-type': 'Build Completed', detail: build as unknown as JsonObject };
-  const started = await startPipeline({ store, clock, starter, callbacks }, event);
-  const execution = starter.executions.get(started.runId);
-  if (execution) {
-    await execution.result;
-    await launcher.drain();
+  let started: Awaited<ReturnType<typeof startPipeline>>;
+  let execution: ReturnType<typeof starter.executions.get>;
+  try {
+    started = await startPipeline({ store, clock, starter, callbacks }, event);
+    execution = starter.executions.get(started.runId);
+    if (execution) {
+      await execution.result;
+      await launcher.drain();
+    }
+  } finally {
+    await server?.close();
   }
   return { run: await requireRun(store, started.runId), started: started.started, superseded: started.superseded, events: execution?.events ?? [] };
 }

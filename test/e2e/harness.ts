@@ -6,6 +6,7 @@ import { deployLocally, type LocalDeployOptions, type LocalDeployResult } from '
 import type { GateAnswer } from '../../lib/adapters/local/operator-notifier.js';
 import { DirectoryArtifactStore } from '../../lib/adapters/local/directory-artifact-store.js';
 import { cliEntryPoint } from '../../lib/local-runtime/package-root.js';
+import { listRuns } from '../../lib/pipeline/workflow/records.js';
 
 const EXAMPLE = join(import.meta.dirname, '..', '..', 'examples', 'hello-service');
 
@@ -93,6 +94,14 @@ export class TestProject {
     };
     visit(this.stateDir);
     return files;
+  }
+
+  /** The id of a run that has an environment waiting for approval, if any. */
+  async runWaitingAtGate(): Promise<string | undefined> {
+    for (const run of await listRuns(this.store)) {
+      if (run.tasks.some((task) => task.status === 'WAITING_APPROVAL')) return run.runId;
+    }
+    return undefined;
   }
 
   cleanup(): void {

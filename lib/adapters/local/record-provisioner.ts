@@ -45,8 +45,9 @@ export class RecordProvisioner implements Provisioner {
     else if (added + removed === 0) summary = 'recorded; no changes since the last deployment';
     else summary = `recorded; ${added + removed} line${added + removed === 1 ? '' : 's'} changed (+${added} -${removed})`;
 
-    if (added + removed > 0) {
-      log(`diff against ${previous === undefined ? 'nothing (first deployment)' : key}:`);
+    // A first deployment's "diff" is the whole manifest: stored, not printed.
+    if (previous !== undefined && added + removed > 0) {
+      log(`diff against ${key}:`);
       for (const line of diff.replace(/\n$/, '').split('\n')) log(`  ${line}`);
     }
     log(summary);

@@ -3,7 +3,7 @@ import { StagelineError } from '../../errors.js';
 import { isPreconditionFailed, type ArtifactStore } from '../../ports/artifact-store.js';
 import type { Clock } from '../../ports/clock.js';
 import { WorkflowErrors, type TaskCallbacks } from '../../ports/task-callbacks.js';
-import { serialize, updateTask } from '../workflow/records.js';
+import { readCancelRequest, serialize, updateTask } from '../workflow/records.js';
 
 /** approvals/<approvalId>.json — one approval gate. The task token stays here, server-side. */
 export interface GateRecord {
@@ -72,7 +72,7 @@ export async function openGate(store: ArtifactStore, gate: GateRecord): Promise<
 export async function listDecisions(store: ArtifactStore, approvalId: string): Promise<Decision[]> {
   const keys = await store.list(`approvals/${approvalId}/decisions/`);
   const decisions = await Promise.all(keys.map(async (key) => JSON.parse((await store.get(key))!.body) as Decision));
-  return decisions.sort((a, b) => a.at.localeCompare(b.at));
+  return decisions.sort((a, b) => a.at.localeCompare(b.at) || a.approver.localeCompare(b.approver));
 }
 
 export interface DecisionInput {
@@ -103,7 +103,7 @@ export async function recordDecision(deps: GateDeps, input: DecisionInput): Prom
   if (!found) throw new DecisionRefused(`approval ${input.approvalId} does not exist`);
   const { gate } = found;
   const approver = input.approver.trim().toLowerCase();
-  assertOpen(gate, deps.clock.now());
+  await assertOpen(deps.store, gate, deps.clock.now());
   if (!gate.approvers.some((candidate) => candidate.toLowerCase() === approver)) {
     throw new DecisionRefused(`${input.approver} is not an approver of ${gate.service} in ${gate.env}`, `approvers: ${gate.approvers.join(', ')}`);
   }
@@ -120,11 +120,16 @@ export async function recordDecision(deps: GateDeps, input: DecisionInput): Prom
 export async function decideAsOperator(deps: GateDeps, input: DecisionInput): Promise<DecisionResult> {
   const found = await readGate(deps.store, input.approvalId);
   if (!found) throw new DecisionRefused(`approval ${input.approvalId} does not exist`);
-  assertOpen(found.gate, deps.clock.now());
+  await assertOpen(deps.store, found.gate, deps.clock.now());
   return decide(deps, found.gate, { ...input, approver: input.approver.trim().toLowerCase() }, { operator: true });
 }
 
-function assertOpen(gate: GateRecord, now: Date): void {
+async function assertOpen(store: ArtifactStore, gate: GateRecord, now: Date): Promise<void> {
+  // A cancel/supersede request may land between the gate opening and requestCancel closing it.
+  const stopped = await readCancelRequest(store, gate.runId);
+  if (stopped) {
+    throw new DecisionRefused(`this approval is closed: run ${gate.runId} was ${stopped.reason === 'superseded' ? `superseded by ${stopped.supersededBy}` : 'cancelled'}`);
+  }
   if (gate.status !== 'WAITING') {
     throw new DecisionRefused(`this approval is closed: ${gate.service} in ${gate.env} was already ${describeStatus(gate.status)}`);
   }
@@ -142,7 +147,9 @@ async function decide(deps: GateDeps, gate: GateRecord, input: DecisionInput, op
     throw new DecisionRefused('a rejection needs a reason', 'say why, e.g. --reason "wrong image"');
   }
   const decision: Decision = { approver: input.approver, decision: input.decision, at: deps.clock.now().toISOString(), via: input.via };
-  if (input.reason?.trim()) decision.reason = input.reason.trim();
+  // One line: it ends up in the execution history's failure cause.
+  const reason = input.reason?.replace(/\s+/g, ' ').trim();
+  if (reason) decision.reason = reason;
   try {
     await deps.store.put(decisionKey(gate.approvalId, input.approver), serialize(decision), { ifNoneMatch: '*' });
   } catch (error) {

@@ -123,6 +123,9 @@ async function decide(deps: ApprovalHttpDeps, approvalId: string, form: Record<s
   const { gate, approver } = link;
   const now = deps.clock.now();
   const linkParameters = { exp: form.exp!, sig: form.sig! };
+  // A closed gate says so first: that is the useful answer, whatever the form looks like.
+  const closed = await closedPage(deps, gate);
+  if (closed) return closed;
   const token = verifyFormToken(form.formToken, { approvalId, approver }, deps.keyring, now, { minAgeSeconds: deps.minFormAgeSeconds ?? 0 });
   if (!token.ok) {
     return page(403, `refused:form-${token.reason}`, {
@@ -132,13 +135,12 @@ async function decide(deps: ApprovalHttpDeps, approvalId: string, form: Record<s
       retryUrl: relativeLink(approvalId, approver, linkParameters),
     });
   }
-  const closed = await closedPage(deps, gate);
-  if (closed) return closed;
   const decision = form.decision;
   if (decision !== 'approve' && decision !== 'reject') {
     return page(400, 'refused:no-decision', { title: 'No decision', message: 'Choose Approve or Reject on the approval page. Nothing was recorded.', tone: 'error', retryUrl: relativeLink(approvalId, approver, linkParameters) });
   }
-  const reason = (form.reason ?? '').trim();
+  // One line: the reason becomes the Cause of SendTaskFailure in the execution history.
+  const reason = (form.reason ?? '').replace(/\s+/g, ' ').trim();
   const refusal = await approverRefusal(deps, gate, approver, decision);
   if (refusal) return refusal;
   if (reason.length > MAX_REASON_LENGTH) {

@@ -28,7 +28,7 @@ export interface DiffLine {
   text: string;
 }
 
-export const REDACTED = '(redacted: literal value in a secrets field)';
+export const REDACTED = '(redacted literal value)';
 export const MAX_DIFF_LINES = 2000;
 const CONTEXT_LINES = 3;
 const SECRET_FIELD = 'secrets';

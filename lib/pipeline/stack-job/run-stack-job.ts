@@ -138,8 +138,8 @@ async function provisionJob(deps: StackJobDeps, request: StackJobRequest, redact
 
 /** The stored manifest as data, checked to be the resource the task names. */
 function parseStoredManifest(text: string, request: StackJobRequest): JsonObject {
-  const value = parseYamlDocument(text, request.manifestKey, { duplicateKeys: 'error' });
-  const source = `${request.manifestKey}`;
+  const source = request.manifestKey;
+  const value = parseYamlDocument(text, source, { duplicateKeys: 'error' });
   const identity = validateManifest(value ?? null, source);
   const mismatches = (
     [

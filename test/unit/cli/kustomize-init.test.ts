@@ -10,7 +10,8 @@ import { engineReady, HELLO_SERVICE } from '../pipeline/engine.js';
 let root: string;
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'stageline-init-'));
-  await cp(join(HELLO_SERVICE, '.stageline'), join(root, '.stageline'), { recursive: true });
+  // Not the example's local store: a developer's deploy --local leaves one there.
+  await cp(join(HELLO_SERVICE, '.stageline'), join(root, '.stageline'), { recursive: true, filter: (source) => !source.includes(join('.stageline', 'store')) });
   await cp(join(HELLO_SERVICE, 'stageline.yaml'), join(root, 'stageline.yaml'));
 });
 afterEach(() => rm(root, { recursive: true, force: true }));

@@ -1,0 +1,19 @@
+// Lambda entry behind the approval function URL (ESM, AWS SDK external: the runtime provides it).
+// The keyring is read from Secrets Manager on first use and cached (5 min) per container.
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { requireEnv } from '../../lib/adapters/aws/lambda-environment.js';
+import { S3ArtifactStore } from '../../lib/adapters/aws/s3-artifact-store.js';
+import { SfnTaskCallbacks } from '../../lib/adapters/aws/sfn-task-callbacks.js';
+import { cachedKeyring, loadSigningKeyring } from '../../lib/adapters/aws/signing-keyring.js';
+import { systemClock } from '../../lib/ports/clock.js';
+import { makeHandler } from './handler.js';
+
+const keySecretArn = requireEnv('APPROVAL_KEY_SECRET_ARN');
+const secrets = new SecretsManagerClient({});
+
+export const handler = makeHandler({
+  store: new S3ArtifactStore({ bucket: requireEnv('BUCKET_NAME') }),
+  callbacks: new SfnTaskCallbacks(),
+  clock: systemClock,
+  keyring: cachedKeyring(() => loadSigningKeyring(secrets, keySecretArn)),
+});

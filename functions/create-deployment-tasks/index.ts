@@ -1,0 +1,8 @@
+// Lambda entry (ESM, bundled by NodejsFunction with the AWS SDK external: the runtime provides it).
+// Adapters are built once per container, at module scope; the handler only calls the domain step.
+import { requireEnv } from '../../lib/adapters/aws/lambda-environment.js';
+import { S3ArtifactStore } from '../../lib/adapters/aws/s3-artifact-store.js';
+import { systemClock } from '../../lib/ports/clock.js';
+import { makeHandler } from './handler.js';
+
+export const handler = makeHandler({ store: new S3ArtifactStore({ bucket: requireEnv('BUCKET_NAME') }), clock: systemClock });

@@ -1,0 +1,27 @@
+// Lambda entry (ESM, bundled by NodejsFunction with the AWS SDK external: the runtime provides it).
+// Invoked with .waitForTaskToken: opens the gate, emails each approver a personal signed link.
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { optionalEnv, requireEnv } from '../../lib/adapters/aws/lambda-environment.js';
+import { S3ArtifactStore } from '../../lib/adapters/aws/s3-artifact-store.js';
+import { cachedKeyring, loadSigningKeyring } from '../../lib/adapters/aws/signing-keyring.js';
+import { SnsNotifier } from '../../lib/adapters/aws/sns-notifier.js';
+import { approvalLinksFor } from '../../lib/pipeline/approvals/links.js';
+import type { WaitingStepInput } from '../../lib/pipeline/workflow/steps.js';
+import { systemClock } from '../../lib/ports/clock.js';
+import { makeHandler } from './handler.js';
+
+const approvalUrl = requireEnv('APPROVAL_URL');
+const keySecretArn = requireEnv('APPROVAL_KEY_SECRET_ARN');
+const secrets = new SecretsManagerClient({});
+const keyring = cachedKeyring(() => loadSigningKeyring(secrets, keySecretArn));
+const deps = {
+  store: new S3ArtifactStore({ bucket: requireEnv('BUCKET_NAME') }),
+  clock: systemClock,
+  notifier: new SnsNotifier({ topicArn: requireEnv('TOPIC_ARN'), slackWebhookUrl: optionalEnv('SLACK_WEBHOOK_URL') }),
+};
+
+export const handler = async (event: WaitingStepInput) => {
+  // The links are signed synchronously by the step: read the keyring (cached) before calling it.
+  const signing = await keyring();
+  return makeHandler({ ...deps, approvalLinks: (gate) => approvalLinksFor(gate, approvalUrl, signing) })(event);
+};

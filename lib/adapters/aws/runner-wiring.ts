@@ -1,0 +1,103 @@
+import type { StackJobDeps } from '../../pipeline/stack-job/run-stack-job.js';
+import { loadOrganization } from '../../pipeline/workflow/source-tree.js';
+import type { Provisioner } from '../../ports/provisioner.js';
+import type { SecretSource } from '../../ports/secret-source.js';
+import type { StackJobRequest } from '../../ports/stack-job-launcher.js';
+import type { VariableSource } from '../../ports/variable-source.js';
+import { provisionerFor } from '../local/provisioners.js';
+import { clientsForJob, type AssumedCredentials, type ClientsForJobOptions, type JobClients } from './clients-for-job.js';
+import { requireEnv } from './lambda-environment.js';
+import { S3ArtifactStore } from './s3-artifact-store.js';
+import { SecretsManagerSecretSource } from './secrets-manager-secret-source.js';
+import { SfnTaskCallbacks } from './sfn-task-callbacks.js';
+import { SsmVariableSource } from './ssm-variable-source.js';
+
+/** The adapters `stageline stack-job run` uses in CodeBuild; the command adds `clock` and `log`. */
+export type AwsStackJobDeps = Pick<StackJobDeps, 'store' | 'secrets' | 'variables' | 'callbacks' | 'provisionerFor'>;
+
+/** The runner runs in AWS when this variable names the Stageline bucket (the CodeBuild project sets it). */
+export const RUNNER_BUCKET_VARIABLE = 'STAGELINE_BUCKET';
+
+export function runsInAws(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env[RUNNER_BUCKET_VARIABLE]?.trim());
+}
+
+/**
+ * The stack-job runner's adapters in AWS (CodeBuild): the S3 store of `STAGELINE_BUCKET`, Step
+ * Functions callbacks, Secrets Manager and SSM for references — read with the environment's role
+ * when the job names `awsRoleArn`, and that role's credentials (only) handed to the provisioner's
+ * commands. Never throws for a job problem: a role that cannot be assumed or an unreadable
+ * organization config make `provisionerFor` (and the reference sources) throw inside the runner's
+ * own error handling, so the job fails through the workflow instead of leaving it waiting.
+ */
+export async function awsStackJobDeps(
+  request: StackJobRequest,
+  env: NodeJS.ProcessEnv = process.env,
+  options: ClientsForJobOptions = {},
+): Promise<AwsStackJobDeps> {
+  const bucket = requireEnv(RUNNER_BUCKET_VARIABLE, env);
+  const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const clientOptions = { ...options, ...(region ? { region } : {}) };
+  let clients: JobClients;
+  let failure: unknown;
+  try {
+    clients = await clientsForJob(request, clientOptions);
+  } catch (error) {
+    failure = error;
+    // The bucket and callbacks never depend on the role: the failure can still be recorded and reported.
+    const { awsRoleArn: _role, ...withoutRole } = request;
+    clients = await clientsForJob(withoutRole, clientOptions);
+  }
+  const store = new S3ArtifactStore({ bucket, client: clients.s3 });
+  const callbacks = new SfnTaskCallbacks({ client: clients.sfn });
+  if (failure !== undefined) {
+    const fail = (): never => {
+      throw failure;
+    };
+    const secrets: SecretSource = { getSecret: async () => fail() };
+    const variables: VariableSource = { getVariable: async () => fail() };
+    return { store, callbacks, secrets, variables, provisionerFor: fail };
+  }
+
+  let pick: (kind: string) => Provisioner;
+  try {
+    pick = provisionerFor(await loadOrganization(store), store, { env: commandEnvironment(env, clients.credentials) });
+  } catch (error) {
+    pick = () => {
+      throw error;
+    };
+  }
+  return {
+    store,
+    callbacks,
+    secrets: new SecretsManagerSecretSource({ client: clients.secretsManager }),
+    variables: new SsmVariableSource({ client: clients.ssm }),
+    provisionerFor: pick,
+  };
+}
+
+/**
+ * The provisioner commands' environment: this process's without the job (it holds the task
+ * token). With an environment role, the commands get its temporary credentials and lose every
+ * way back to the runner's own role (container credentials, profiles, web identity).
+ */
+export function commandEnvironment(env: NodeJS.ProcessEnv, credentials: AssumedCredentials | undefined): NodeJS.ProcessEnv {
+  const { STAGELINE_JOB: _job, ...rest } = env;
+  if (!credentials) return rest;
+  const {
+    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: _relative,
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: _full,
+    AWS_CONTAINER_AUTHORIZATION_TOKEN: _token,
+    AWS_PROFILE: _profile,
+    AWS_WEB_IDENTITY_TOKEN_FILE: _webIdentity,
+    AWS_ROLE_ARN: _roleArn,
+    ...base
+  } = rest;
+  return {
+    ...base,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_SESSION_TOKEN: credentials.sessionToken,
+    ...(credentials.expiration ? { AWS_CREDENTIAL_EXPIRATION: credentials.expiration.toISOString() } : {}),
+  };
+}

@@ -1,0 +1,138 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { join } from 'node:path';
+import { REPO_ROOT } from './deployment-stage-props.js';
+import { acknowledge, bucketPrefixFinding } from './nag.js';
+
+/** The Lambda entries (`functions/<name>/index.ts`, each exporting `handler`). */
+export const FUNCTION_NAMES = [
+  'start-pipeline',
+  'resolve-manifests',
+  'create-deployment-tasks',
+  'request-approval',
+  'launch-stack-job',
+  'cancel-remaining',
+  'record-success',
+  'approval',
+] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** Bucket prefixes (DESIGN §4) a principal reads or writes. */
+export interface ObjectAccess {
+  read: string[];
+  write: string[];
+}
+
+/**
+ * What each function touches in the bucket. Everything else (other prefixes, deletes) is denied
+ * by omission. Every function may list the bucket: without s3:ListBucket a GetObject of a
+ * missing key answers 403 instead of 404, and "missing" is a normal answer for the store
+ * (cancel markers, first deployments).
+ */
+export const FUNCTION_OBJECT_ACCESS: Record<FunctionName, ObjectAccess> = {
+  // Reads the build, creates the run; supersedes older runs (cancel markers, closes their gates).
+  'start-pipeline': { read: ['config/', 'builds/', 'runs/', 'approvals/'], write: ['runs/', 'approvals/'] },
+  'resolve-manifests': { read: ['config/', 'builds/', 'runs/'], write: ['runs/'] },
+  'create-deployment-tasks': { read: ['config/', 'builds/', 'runs/'], write: ['runs/'] },
+  // Opens the gate (token stays in approvals/), diffs against deployed/ for the message.
+  'request-approval': { read: ['config/', 'builds/', 'runs/', 'approvals/', 'deployed/'], write: ['runs/', 'approvals/'] },
+  'launch-stack-job': { read: ['config/', 'runs/'], write: ['runs/'] },
+  'cancel-remaining': { read: ['runs/', 'approvals/'], write: ['runs/', 'approvals/'] },
+  'record-success': { read: ['runs/'], write: ['runs/'] },
+  // The approval page: gate + decisions, the diff against deployed/, the run's task record.
+  approval: { read: ['config/', 'builds/', 'runs/', 'approvals/', 'deployed/'], write: ['runs/', 'approvals/'] },
+};
+
+export interface StagelineFunctionProps {
+  /** Entry folder name under `functionsDir`. */
+  readonly name: FunctionName;
+  readonly description: string;
+  readonly functionsDir: string;
+  readonly bucket: IBucket;
+  readonly environment?: Record<string, string>;
+  readonly timeout?: Duration;
+  readonly memorySize?: number;
+  readonly logRetention: RetentionDays;
+}
+
+/**
+ * One Stageline Lambda: bundled locally by esbuild (no Docker), ESM for Node 22, minified, with
+ * the AWS SDK left external because the nodejs22.x runtime ships SDK v3 (smaller bundles, faster
+ * cold starts). Its own role and log group: the role holds exactly the log-group write and the
+ * bucket prefixes of FUNCTION_OBJECT_ACCESS, no AWS managed policy.
+ */
+export class StagelineFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: StagelineFunctionProps) {
+    super(scope, id);
+    const logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Stageline ${props.name} function`,
+    });
+    this.function = new NodejsFunction(this, 'Function', {
+      description: props.description,
+      entry: join(props.functionsDir, props.name, 'index.ts'),
+      handler: 'handler',
+      runtime: Runtime.NODEJS_22_X,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      role: this.role,
+      logGroup,
+      timeout: props.timeout ?? Duration.seconds(30),
+      memorySize: props.memorySize ?? 512,
+      environment: {
+        BUCKET_NAME: props.bucket.bucketName,
+        // The functions share code with the CLI, which still supports Node 20.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...props.environment,
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        externalModules: ['@aws-sdk/*'],
+        // Some bundled CommonJS dependencies call require(); ESM output has none without this.
+        banner: "import { createRequire as __stagelineCreateRequire } from 'node:module'; const require = __stagelineCreateRequire(import.meta.url);",
+      },
+    });
+    logGroup.grantWrite(this.role);
+    grantObjectAccess(this, this.role, props.bucket, FUNCTION_OBJECT_ACCESS[props.name]);
+    acknowledge(
+      this.function,
+      'AwsSolutions-L1',
+      'Pinned to nodejs22.x on purpose: the bundles target node22 and the project is tested on Node 20/22; moving to a newer runtime is a deliberate upgrade, not a drift fix.',
+    );
+  }
+}
+
+/**
+ * Grants GetObject / PutObject on `<prefix>*` for each prefix and ListBucket on the bucket, and
+ * acknowledges the prefix wildcards: object keys below a prefix are created at run time (run ids,
+ * approval ids), so the prefix is the narrowest resource IAM can name.
+ */
+export function grantObjectAccess(ackScope: Construct, role: Role, bucket: IBucket, access: ObjectAccess): void {
+  role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+  if (access.read.length > 0) {
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: access.read.map((prefix) => bucket.arnForObjects(`${prefix}*`)) }));
+  }
+  if (access.write.length > 0) {
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: access.write.map((prefix) => bucket.arnForObjects(`${prefix}*`)) }));
+  }
+  for (const prefix of new Set([...access.read, ...access.write])) {
+    acknowledge(
+      ackScope,
+      bucketPrefixFinding(bucket, prefix),
+      `Objects under ${prefix} are keyed by ids minted at run time (DESIGN §4); the prefix is the narrowest resource IAM can name, and only GetObject/PutObject are granted on it.`,
+    );
+  }
+}

@@ -1,0 +1,178 @@
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { BuildSpec, ComputeType, LinuxBuildImage, Project, Source } from 'aws-cdk-lib/aws-codebuild';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Role } from 'aws-cdk-lib/aws-iam';
+import { Alias } from 'aws-cdk-lib/aws-kms';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { buildSync } from 'esbuild';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from './deployment-stage-props.js';
+import { grantObjectAccess } from './functions.js';
+import type { ObjectAccess } from './functions.js';
+import { acknowledge } from './nag.js';
+
+/** What the runner touches in the bucket: manifests and task records in, deployed/ and outputs/ out. */
+export const RUNNER_OBJECT_ACCESS: ObjectAccess = {
+  read: ['config/', 'runs/', 'deployed/', 'outputs/'],
+  write: ['runs/', 'deployed/', 'outputs/'],
+};
+
+export interface StackJobsProps {
+  readonly organizationName: string;
+  readonly bucket: IBucket;
+  /** Environment → role ARN the runner assumes for that environment's stack jobs. */
+  readonly environmentRoleArns: Record<string, string>;
+  readonly installCommands: string[];
+  readonly timeout: Duration;
+  readonly logRetention: RetentionDays;
+}
+
+/**
+ * The stack-job runner: a CodeBuild project running `stageline stack-job run` (DESIGN §5). The
+ * launch-stack-job function starts one build per stack job with `STAGELINE_JOB` set; the runner
+ * resolves secrets and variables just in time, runs the provisioner and answers the workflow.
+ *
+ * Its source is an S3 zip built at synth time: the CLI bundled by esbuild into one file plus a
+ * package.json declaring the `stageline` bin, and a tiny project depending on it by path. The
+ * buildspec's `npm install` therefore fetches nothing from a registry, the code run is exactly
+ * the code deployed, and a job starts in seconds.
+ */
+export class StackJobs extends Construct {
+  readonly project: Project;
+  readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: StackJobsProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    const runnerPackage = new Asset(this, 'RunnerPackage', {
+      path: REPO_ROOT,
+      // Hash the bundle, not the repository (node_modules would make every synth slow).
+      assetHashType: AssetHashType.OUTPUT,
+      bundling: {
+        // Used only when local bundling is impossible; esbuild is a dev dependency, so never here.
+        image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22'),
+        local: { tryBundle: (outputDir) => bundleRunner(outputDir) },
+      },
+    });
+
+    const logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.project = new Project(this, 'Runner', {
+      description: 'Stageline stack-job runner: stageline stack-job run (one build per stack job)',
+      source: Source.s3({ bucket: runnerPackage.bucket, path: runnerPackage.s3ObjectKey }),
+      environment: { buildImage: LinuxBuildImage.STANDARD_7_0, computeType: ComputeType.SMALL, privileged: false },
+      environmentVariables: {
+        STAGELINE_BUCKET: { value: props.bucket.bucketName },
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: { value: 'true' },
+      },
+      buildSpec: BuildSpec.fromObject({
+        version: '0.2',
+        env: { shell: 'bash' },
+        phases: {
+          install: {
+            'runtime-versions': { nodejs: 22 },
+            commands: [...props.installCommands, 'npm install --no-audit --no-fund --no-package-lock'],
+          },
+          build: {
+            // --no: never fall back to downloading a package called "stageline" from a registry.
+            commands: ['npx --no stageline stack-job run'],
+          },
+        },
+      }),
+      timeout: props.timeout,
+      // CodeBuild's default is this AWS managed key already; naming it makes that explicit.
+      encryptionKey: Alias.fromAliasName(this, 'S3ManagedKey', 'alias/aws/s3'),
+      logging: { cloudWatch: { logGroup } },
+    });
+    this.role = this.project.role as Role;
+
+    grantObjectAccess(this, this.role, props.bucket, RUNNER_OBJECT_ACCESS);
+
+    // Only the runner reads the organization's secrets and variables (DESIGN §5), and only
+    // under its own prefixes.
+    const { partition, region, account } = stack;
+    const org = props.organizationName;
+    const secretsPrefix = `arn:${partition}:secretsmanager:${region}:${account}:secret:stageline/${org}/*`;
+    const parametersPrefix = `arn:${partition}:ssm:${region}:${account}:parameter/stageline/${org}/*`;
+    this.role.addToPrincipalPolicy(new PolicyStatement({ sid: 'ReadOrganizationSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [secretsPrefix] }));
+    this.role.addToPrincipalPolicy(new PolicyStatement({ sid: 'ReadOrganizationVariables', actions: ['ssm:GetParameter', 'ssm:GetParameters'], resources: [parametersPrefix] }));
+    const roleArns = [...new Set(Object.values(props.environmentRoleArns))].sort();
+    if (roleArns.length > 0) {
+      this.role.addToPrincipalPolicy(new PolicyStatement({ sid: 'AssumeEnvironmentRoles', actions: ['sts:AssumeRole'], resources: roleArns }));
+    }
+
+    const policy = this.role.node.tryFindChild('DefaultPolicy') ?? this.role;
+    acknowledge(
+      policy,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:stageline/${org}/*]`,
+      `The runner resolves $secrets-group references of any group, just in time (DESIGN §5): secrets are named stageline/${org}/<group> or stageline/${org}/<env>/<group>, and GetSecretValue on that prefix is the narrowest grant. No other role has it.`,
+    );
+    acknowledge(
+      policy,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/stageline/${org}/*]`,
+      `The runner resolves $variables-group references: parameters /stageline/${org}/[<env>/]variables/<group>/<key>; GetParameter(s) on that prefix is the narrowest grant. No other role has it.`,
+    );
+    // CodeBuild's own grants, made by the L2 construct.
+    const logicalId = stack.getLogicalId(this.project.node.defaultChild as never);
+    acknowledge(
+      policy,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:report-group/<${logicalId}>-*]`,
+      'Added by the CodeBuild construct: test-report groups named after this project only; the runner creates none.',
+    );
+    acknowledge(
+      policy,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<${logicalId}>:*]`,
+      "Added by the CodeBuild construct: log streams of this project's default log group only (builds log to the explicit group above).",
+    );
+    for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*']) {
+      acknowledge(
+        policy,
+        `AwsSolutions-IAM5[Action::${action}]`,
+        `Added by the CodeBuild S3 source: read of the runner package in the CDK asset bucket (${action} on that one object and its bucket), nothing of Stageline's data bucket.`,
+      );
+    }
+  }
+
+  /** The runner reports back (success, failure, heartbeats) on this state machine's tasks only. */
+  grantCallbacks(stateMachine: IStateMachine): void {
+    // A policy of its own: the project depends on its role's default policy, and the workflow
+    // depends on the project (through launch-stack-job's STACK_JOB_PROJECT).
+    new Policy(this, 'CallbackPolicy', {
+      roles: [this.role],
+      statements: [
+        new PolicyStatement({
+          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+          resources: [stateMachine.stateMachineArn],
+        }),
+      ],
+    });
+  }
+}
+
+/** esbuild bundles the CLI into one ESM file; writes the package the buildspec installs. */
+function bundleRunner(outputDir: string): boolean {
+  const packageDir = join(outputDir, 'stageline');
+  mkdirSync(packageDir, { recursive: true });
+  buildSync({
+    entryPoints: [join(REPO_ROOT, 'bin', 'stageline.ts')],
+    outfile: join(packageDir, 'cli.mjs'),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    minify: true,
+    // The CodeBuild image has no AWS SDK: everything is bundled.
+    banner: { js: "import { createRequire as __stagelineCreateRequire } from 'node:module'; const require = __stagelineCreateRequire(import.meta.url);" },
+    logLevel: 'error',
+  });
+  const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  writeFileSync(join(packageDir, 'package.json'), `${JSON.stringify({ name: 'stageline', version, private: true, type: 'module', bin: { stageline: 'cli.mjs' } }, null, 2)}\n`);
+  writeFileSync(join(outputDir, 'package.json'), `${JSON.stringify({ name: 'stageline-stack-job', private: true, dependencies: { stageline: 'file:./stageline' } }, null, 2)}\n`);
+  return true;
+}

@@ -1,0 +1,103 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import { CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { CodeBuildStackJobLauncher } from '../../../../lib/adapters/aws/codebuild-stack-job-launcher.js';
+import { EventBridgePublisher } from '../../../../lib/adapters/aws/eventbridge-publisher.js';
+import { SfnExecutionStarter } from '../../../../lib/adapters/aws/sfn-execution-starter.js';
+import type { StackJobRequest } from '../../../../lib/ports/stack-job-launcher.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const codebuild = mockClient(CodeBuildClient);
+const sfn = mockClient(SFNClient);
+const events = mockClient(EventBridgeClient);
+const region = { region: 'eu-west-1' };
+const stateMachineArn = 'arn:aws:states:eu-west-1:111111111111:stateMachine:StagelineDeploymentStage';
+
+beforeEach(() => {
+  codebuild.reset();
+  sfn.reset();
+  events.reset();
+});
+
+const request: StackJobRequest = {
+  runId: 'svc-abcdef123456-0123456789ab',
+  org: 'acme',
+  service: 'svc',
+  taskIndex: 2,
+  overlay: 'app-production',
+  env: 'app-production',
+  kind: 'KubernetesDeployment',
+  name: 'svc',
+  manifestKey: 'runs/svc-abcdef123456-0123456789ab/manifests/aa.yaml',
+  digest: 'aa',
+  taskToken: 'AQCEAAAAKgAAAA-token',
+  awsRoleArn: 'arn:aws:iam::222222222222:role/stageline-deployer',
+};
+
+describe('CodeBuildStackJobLauncher', () => {
+  it('starts one build of the runner project with the job in STAGELINE_JOB and returns the build id', async () => {
+    codebuild.on(StartBuildCommand).resolves({ build: { id: 'stageline-runner:1234' } });
+    const launcher = new CodeBuildStackJobLauncher({ projectName: 'stageline-runner', client: new CodeBuildClient(region) });
+
+    expect(await launcher.launch(request)).toEqual({ jobId: 'stageline-runner:1234' });
+    expect(codebuild).toHaveReceivedCommandExactlyOnceWith(StartBuildCommand, {
+      projectName: 'stageline-runner',
+      environmentVariablesOverride: [{ name: 'STAGELINE_JOB', value: JSON.stringify(request), type: 'PLAINTEXT' }],
+    });
+  });
+
+  it('derives the idempotency token from the task token: a retried launch does not start a second build', async () => {
+    codebuild.on(StartBuildCommand).resolves({ build: { id: 'stageline-runner:1' } });
+    const launcher = new CodeBuildStackJobLauncher({ projectName: 'stageline-runner', client: new CodeBuildClient(region) });
+
+    await launcher.launch(request);
+    await launcher.launch(request);
+    await launcher.launch({ ...request, taskToken: 'another-token' });
+
+    const tokens = codebuild.commandCalls(StartBuildCommand).map((call) => call.args[0].input.idempotencyToken);
+    expect(tokens[0]).toBe(tokens[1]);
+    expect(tokens[2]).not.toBe(tokens[0]);
+    expect(tokens[0]).not.toContain(request.taskToken);
+  });
+});
+
+describe('SfnExecutionStarter', () => {
+  it('starts the execution with the run id as its name', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:eu-west-1:111111111111:execution:StagelineDeploymentStage:r1', startDate: new Date() });
+    const starter = new SfnExecutionStarter({ stateMachineArn, client: new SFNClient(region) });
+
+    expect(await starter.start('r1', { runId: 'r1' })).toEqual({ executionId: 'arn:aws:states:eu-west-1:111111111111:execution:StagelineDeploymentStage:r1', alreadyStarted: false });
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn, name: 'r1', input: '{"runId":"r1"}' });
+  });
+
+  it('answers alreadyStarted for ExecutionAlreadyExists (a repeated build event)', async () => {
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+    const starter = new SfnExecutionStarter({ stateMachineArn, client: new SFNClient(region) });
+
+    expect(await starter.start('r1', { runId: 'r1' })).toEqual({ executionId: 'arn:aws:states:eu-west-1:111111111111:execution:StagelineDeploymentStage:r1', alreadyStarted: true });
+  });
+});
+
+describe('EventBridgePublisher', () => {
+  const build = { org: 'acme', service: 'svc', commitSha: 'abcdef1234567', branch: 'main', image: 'svc:1', triggeredBy: 'dev@acme.io' };
+
+  it('publishes source stageline.build, detail-type Build Completed, the build as detail', async () => {
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+
+    expect(await new EventBridgePublisher({ client: new EventBridgeClient(region) }).publishBuildCompleted(build)).toEqual({ eventId: 'e-1' });
+    expect(events).toHaveReceivedCommandWith(PutEventsCommand, { Entries: [{ Source: 'stageline.build', DetailType: 'Build Completed', Detail: JSON.stringify(build) }] });
+  });
+
+  it('fails with the bus error when the entry is refused', async () => {
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'not allowed' }] });
+
+    await expect(new EventBridgePublisher({ client: new EventBridgeClient(region), eventBusName: 'builds' }).publishBuildCompleted(build)).rejects.toMatchObject({
+      code: 'EVENT_PUBLISH_FAILED',
+      message: expect.stringContaining('AccessDeniedException'),
+    });
+    expect(events).toHaveReceivedCommandWith(PutEventsCommand, { Entries: [expect.objectContaining({ EventBusName: 'builds' })] });
+  });
+});

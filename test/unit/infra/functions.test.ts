@@ -1,0 +1,68 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Template } from 'aws-cdk-lib/assertions';
+import type { DeploymentStageStack } from '../../../lib/infra/deployment-stage-stack.js';
+import { FUNCTION_NAMES } from '../../../lib/infra/functions.js';
+import { logicalId, synthesize } from './harness.js';
+
+let stack: DeploymentStageStack;
+let template: Template;
+const environmentOf = (name: string) =>
+  (template.toJSON()['Resources'][logicalId(stack, stack.functions[name]!.function)]['Properties'] as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+
+beforeAll(() => {
+  ({ stack, template } = synthesize({ slackWebhookUrl: 'https://hooks.slack.example/T000/B000/XXXX' }));
+});
+
+describe('the Lambda functions', () => {
+  it('are the eight Stageline entries, each on nodejs22.x with an index.handler', () => {
+    expect(Object.keys(stack.functions).sort()).toEqual([...FUNCTION_NAMES].sort());
+    for (const construct of Object.values(stack.functions)) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Runtime: 'nodejs22.x',
+        Handler: 'index.handler',
+        Role: { 'Fn::GetAtt': [logicalId(stack, construct.role), 'Arn'] },
+      });
+    }
+    const runtimes = Object.values(stack.functions).map((construct) => template.toJSON()['Resources'][logicalId(stack, construct.function)]['Properties']['Runtime']);
+    expect(runtimes).toEqual(Array(8).fill('nodejs22.x'));
+  });
+
+  it('all know the bucket; each gets exactly the variables it reads', () => {
+    const bucket = { Ref: logicalId(stack, stack.storage.bucket) };
+    for (const name of FUNCTION_NAMES) {
+      expect(environmentOf(name)).toMatchObject({ BUCKET_NAME: bucket, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
+    }
+    expect(Object.keys(environmentOf('start-pipeline'))).toContain('STATE_MACHINE_ARN');
+    expect(environmentOf('launch-stack-job')['STACK_JOB_PROJECT']).toEqual({ Ref: logicalId(stack, stack.stackJobs.project) });
+    expect(Object.keys(environmentOf('request-approval')).sort()).toEqual(
+      ['APPROVAL_KEY_SECRET_ARN', 'APPROVAL_URL', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BUCKET_NAME', 'SLACK_WEBHOOK_URL', 'TOPIC_ARN'],
+    );
+    expect(Object.keys(environmentOf('approval')).sort()).toEqual(['APPROVAL_KEY_SECRET_ARN', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BUCKET_NAME']);
+  });
+
+  it('publishes the approval page as a public function URL (links are signed)', () => {
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'NONE',
+      TargetFunctionArn: { 'Fn::GetAtt': [logicalId(stack, stack.functions['approval']!.function), 'Arn'] },
+    });
+    expect(Object.keys(template.findResources('AWS::Lambda::Url'))).toHaveLength(1);
+  });
+
+  it('subscribes the organization approvers to the approval topic', () => {
+    const emails = Object.values(template.findResources('AWS::SNS::Subscription')).map((subscription) => subscription['Properties']['Endpoint']);
+    expect(emails.sort()).toEqual(['lead@acme.io', 'ops@acme.io']);
+  });
+
+  it('keeps the signing keyring outside the stageline/<org>/ prefix the runner reads', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'stageline-approvals/acme/signing-keyring' });
+    template.hasResourceProperties('Custom::StagelineSigningKeyring', { SecretId: { Ref: logicalId(stack, stack.approvals.keyring) } });
+  });
+
+  it('runs stack jobs in CodeBuild with the bucket name and `stageline stack-job run`', () => {
+    const project = template.toJSON()['Resources'][logicalId(stack, stack.stackJobs.project)]['Properties'];
+    expect(project.Environment.EnvironmentVariables).toContainEqual({ Name: 'STAGELINE_BUCKET', Type: 'PLAINTEXT', Value: { Ref: logicalId(stack, stack.storage.bucket) } });
+    expect(project.Environment.PrivilegedMode).toBe(false);
+    expect(project.Source.Type).toBe('S3');
+    expect(project.Source.BuildSpec).toContain('npx --no stageline stack-job run');
+  });
+});

@@ -1,0 +1,92 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Template } from 'aws-cdk-lib/assertions';
+import type { DeploymentStageStack } from '../../../lib/infra/deployment-stage-stack.js';
+import { allowStatements, asArray, logicalId, PRODUCTION_ROLE, renderResource, STAGING_ROLE, synthesize } from './harness.js';
+
+let stack: DeploymentStageStack;
+let template: Template;
+let runnerRole: string;
+
+/** Actions AWS defines without resource-level permissions, added by CDK for logging and tracing. */
+const RESOURCELESS_ACTIONS = new Set([
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+  // CDK's deploy-time handler that switches on the bucket's EventBridge notifications.
+  's3:PutBucketNotification',
+]);
+
+const statementsWith = (action: string) =>
+  allowStatements(template).filter(({ statement }) => asArray(statement.Action).some((candidate) => candidate === action || (candidate.endsWith('*') && action.startsWith(candidate.slice(0, -1)))));
+const resources = (statement: { Resource: unknown }) => asArray(statement.Resource).map(renderResource);
+
+beforeAll(() => {
+  ({ stack, template } = synthesize());
+  runnerRole = logicalId(stack, stack.stackJobs.role);
+});
+
+describe('IAM', () => {
+  it('lets only the runner read stageline/<org>/* secrets and /stageline/<org>/* parameters', () => {
+    const secretReads = statementsWith('secretsmanager:GetSecretValue');
+    const orgSecrets = secretReads.filter(({ statement }) => resources(statement).some((resource) => resource.includes(':secret:stageline/')));
+    expect(orgSecrets.map(({ roles }) => roles)).toEqual([[runnerRole]]);
+    expect(resources(orgSecrets[0]!.statement)).toEqual([expect.stringMatching(/^arn:.*:secretsmanager:.*:secret:stageline\/acme\/\*$/)]);
+    // Every other secret read names the approval keyring itself.
+    const keyring = `<${logicalId(stack, stack.approvals.keyring)}>`;
+    for (const { statement } of secretReads.filter((entry) => !orgSecrets.includes(entry))) expect(resources(statement)).toEqual([keyring]);
+
+    const parameterReads = [...statementsWith('ssm:GetParameter'), ...statementsWith('ssm:GetParameters'), ...statementsWith('ssm:GetParametersByPath')];
+    expect(new Set(parameterReads.flatMap(({ roles }) => roles))).toEqual(new Set([runnerRole]));
+    for (const { statement } of parameterReads) for (const resource of resources(statement)) expect(resource).toMatch(/:parameter\/stageline\/acme\/\*$/);
+  });
+
+  it('scopes every task callback (SendTaskSuccess/Failure/Heartbeat) to the state machine', () => {
+    const stateMachine = `<${logicalId(stack, stack.workflow.stateMachine)}>`;
+    const callbacks = ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'].flatMap(statementsWith);
+    expect(callbacks.length).toBeGreaterThan(0);
+    for (const { statement } of callbacks) expect(resources(statement)).toEqual([stateMachine]);
+    const holders = (action: string) => new Set(statementsWith(action).flatMap(({ roles }) => roles));
+    const role = (construct: { role: object }) => logicalId(stack, construct.role as never);
+    expect(holders('states:SendTaskSuccess')).toEqual(new Set([runnerRole, role(stack.functions['approval']!)]));
+    expect(holders('states:SendTaskFailure')).toEqual(new Set([runnerRole, role(stack.functions['approval']!), role(stack.functions['start-pipeline']!)]));
+    expect(holders('states:SendTaskHeartbeat')).toEqual(new Set([runnerRole]));
+  });
+
+  it('grants no wildcard action and no Resource "*" on data', () => {
+    for (const { statement, policy } of allowStatements(template)) {
+      for (const action of asArray(statement.Action)) expect(action, policy).not.toMatch(/^\*$|:\*$/);
+      if (asArray(statement.Resource).includes('*')) {
+        for (const action of asArray(statement.Action)) expect(RESOURCELESS_ACTIONS, `${policy}: ${action} on *`).toContain(action);
+      }
+    }
+    expect(statementsWith('s3:DeleteObject')).toEqual([]);
+  });
+
+  it('lets the runner assume exactly the environment roles of the organization', () => {
+    const assumes = statementsWith('sts:AssumeRole');
+    expect(assumes.map(({ roles }) => roles)).toEqual([[runnerRole]]);
+    expect(resources(assumes[0]!.statement).sort()).toEqual([PRODUCTION_ROLE, STAGING_ROLE].sort());
+  });
+
+  it('lets nobody assume anything when no environment names a role', () => {
+    const { template: plain } = synthesize({ environmentRoleArns: {} });
+    const assumes = allowStatements(plain).filter(({ statement }) => asArray(statement.Action).some((action) => action.startsWith('sts:')));
+    expect(assumes).toEqual([]);
+  });
+
+  it('lets only the runner write deployed/ and outputs/', () => {
+    const writers = (prefix: string) =>
+      new Set(statementsWith('s3:PutObject').filter(({ statement }) => resources(statement).some((resource) => resource.endsWith(`/${prefix}*`))).flatMap(({ roles }) => roles));
+    expect(writers('deployed/')).toEqual(new Set([runnerRole]));
+    expect(writers('outputs/')).toEqual(new Set([runnerRole]));
+  });
+});
