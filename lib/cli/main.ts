@@ -171,7 +171,8 @@ function reportError(error: unknown, io: CliIo): number {
     return error.exitCode === 0 ? EXIT_OK : EXIT_USER_ERROR;
   }
   if (isStagelineError(error)) {
-    io.err(`error: ${error.message}`);
+    // One line: kustomize-style error chains can carry newlines.
+    io.err(`error: ${error.message.replace(/\s*\n\s*/g, ' ').trim()}`);
     if (error.hint) io.err(`hint: ${error.hint}`);
     return EXIT_USER_ERROR;
   }

@@ -1,6 +1,6 @@
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { resolve } from 'node:path';
 import { Approvals } from './approvals.js';
@@ -169,11 +169,18 @@ function resolveSettings(stack: Stack, props: DeploymentStageProps): { settings:
     slackWebhookUrl: get('slackWebhookUrl'),
     runnerInstallCommands: get('runnerInstallCommands') ?? [],
     runnerTimeout: Duration.minutes(positive(get('runnerTimeoutMinutes') ?? 60, 'runnerTimeoutMinutes')),
-    logRetentionDays: positive(get('logRetentionDays') ?? 90, 'logRetentionDays'),
+    logRetentionDays: retention(get('logRetentionDays') ?? 90),
     functionsDir: resolve(get('functionsDir') ?? resolve(REPO_ROOT, 'functions')),
     definitionFile: resolve(get('definitionFile') ?? resolve(REPO_ROOT, 'statemachine', 'deployment-stage.asl.json')),
   };
   return { settings, organization };
+}
+
+/** CloudWatch Logs accepts only some retention periods (RetentionDays). */
+function retention(days: number): number {
+  const allowed = Object.values(RetentionDays).filter((value): value is number => typeof value === 'number' && value > 0);
+  if (!allowed.includes(days)) throw new OrganizationFileError(`stageline:logRetentionDays: expected one of ${allowed.join(', ')}, got ${JSON.stringify(days)}`);
+  return days;
 }
 
 function positive(value: number, key: string): number {

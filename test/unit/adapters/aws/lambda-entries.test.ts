@@ -1,5 +1,4 @@
 import 'aws-sdk-client-mock-vitest/extend';
-import { CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -7,7 +6,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 // The Lambda entries: each builds its adapters from environment variables at module scope.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const s3 = mockClient(S3Client);
-const codebuild = mockClient(CodeBuildClient);
 
 const ENV: Record<string, Record<string, string>> = {
   'start-pipeline': { BUCKET_NAME: 'bkt', STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111111111111:stateMachine:sm' },
@@ -28,7 +26,6 @@ function body(text: string) {
 beforeEach(() => {
   vi.resetModules();
   s3.reset();
-  codebuild.reset();
   vi.stubEnv('AWS_REGION', 'eu-west-1');
 });
 afterEach(() => vi.unstubAllEnvs());

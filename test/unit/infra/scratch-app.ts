@@ -1,0 +1,10 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { DeploymentStageStack } from '../../../lib/infra/deployment-stage-stack.js';
+const app = new App();
+const stack = new DeploymentStageStack(app, 'Stageline');
+const role = new Role(stack, 'Careless', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }));
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+app.synth();
