@@ -1,8 +1,7 @@
 import { AssetHashType, DockerImage, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { BuildSpec, ComputeType, LinuxBuildImage, Project, Source } from 'aws-cdk-lib/aws-codebuild';
+import { BuildSpec, CfnProject, ComputeType, LinuxBuildImage, Project, Source } from 'aws-cdk-lib/aws-codebuild';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Role } from 'aws-cdk-lib/aws-iam';
-import { Alias } from 'aws-cdk-lib/aws-kms';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -86,11 +85,14 @@ export class StackJobs extends Construct {
         },
       }),
       timeout: props.timeout,
-      // CodeBuild's default is this AWS managed key already; naming it makes that explicit.
-      encryptionKey: Alias.fromAliasName(this, 'S3ManagedKey', 'alias/aws/s3'),
       logging: { cloudWatch: { logGroup } },
     });
     this.role = this.project.role as Role;
+    acknowledge(
+      this.project,
+      'AwsSolutions-CB4',
+      'The runner has no build artifacts (NO_ARTIFACTS) and no cache: nothing of ours is stored by CodeBuild for a customer managed key to protect; logs go to CloudWatch and results to the SSE-S3 Stageline bucket. The default aws/s3 key stays.',
+    );
 
     grantObjectAccess(this, this.role, props.bucket, RUNNER_OBJECT_ACCESS);
 
@@ -119,7 +121,7 @@ export class StackJobs extends Construct {
       `The runner resolves $variables-group references: parameters /stageline/${org}/[<env>/]variables/<group>/<key>; GetParameter(s) on that prefix is the narrowest grant. No other role has it.`,
     );
     // CodeBuild's own grants, made by the L2 construct.
-    const logicalId = stack.getLogicalId(this.project.node.defaultChild as never);
+    const logicalId = stack.getLogicalId(this.project.node.defaultChild as CfnProject);
     acknowledge(
       policy,
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:report-group/<${logicalId}>-*]`,

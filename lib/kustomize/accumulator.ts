@@ -2,7 +2,7 @@ import { KustomizeError } from './errors.js';
 import { EMPTY_TRANSFORMER_CONFIG, mergeTransformerConfigs } from './fieldspecs/config.js';
 import type { TransformerConfig } from './fieldspecs/types.js';
 import type { VarConfig } from './kustomization.js';
-import { parseApiVersion, gvknEquals, isClusterScoped, makeResId, resIdEquals } from './resources/resource-id.js';
+import { attachVarsToResources } from './plugins/vars.js';
 import { ResourceList } from './resources/resource-list.js';
 
 /** What a kustomization has gathered so far: resources, transformer configuration, vars (kustomize's ResAccumulator). */
@@ -23,17 +23,7 @@ export class Accumulator {
 
   /** Declares `vars:`: each var is tied to the one resource its objref names. */
   mergeVars(incoming: readonly VarConfig[]): void {
-    for (const variable of incoming) {
-      const objref = variable.objref;
-      const fromApiVersion = objref.apiVersion ? parseApiVersion(objref.apiVersion) : { group: objref.group ?? '', version: objref.version ?? '' };
-      const target = makeResId({ ...fromApiVersion, kind: objref.kind ?? '' }, objref.name, objref.namespace ?? '');
-      const exact = target.namespace !== '' || isClusterScoped(target);
-      const matched = this.resources.byAnyId((id) => (exact ? resIdEquals(id, target) : gvknEquals(id, target)));
-      if (matched.length > 1) {
-        throw new KustomizeError(`found ${matched.length} resId matches for var ${describeVar(variable)} (unable to disambiguate)`);
-      }
-      if (matched.length === 1) matched[0]!.refVarNames.push(variable.name);
-    }
+    attachVarsToResources(this.resources, incoming);
     this.mergeVarSet(incoming);
   }
 
@@ -45,9 +35,4 @@ export class Accumulator {
       this.vars.push(variable);
     }
   }
-}
-
-function describeVar(variable: VarConfig): string {
-  const objref = variable.objref;
-  return `{${variable.name} {${objref.apiVersion ?? ''} {${objref.group ?? ''} ${objref.version ?? ''} ${objref.kind ?? ''}} ${objref.name} ${objref.namespace ?? ''}} {${variable.fieldref?.fieldPath ?? ''}}}`;
 }

@@ -78,7 +78,8 @@ export function parseFieldPath(path: string, options: ParseFieldPathOptions): Fi
   return cleaned.map((part) => parseDotSegment(part, flavor));
 }
 
-function parseDotSegment(part: string, flavor: 'getter' | 'matcher'): FieldPathSegment {
+/** One part of a dotted field path, as kyaml's PathGetter (`getter`) or PathMatcher (`matcher`) reads it. */
+export function parseDotSegment(part: string, flavor: 'getter' | 'matcher'): FieldPathSegment {
   // Go's strconv.Atoi accepts an optional sign and leading zeros.
   if (/^[+-]?\d+$/.test(part)) {
     const index = Number.parseInt(part, 10);

@@ -1,7 +1,7 @@
 import { KustomizeError } from '../errors.js';
 import type { FieldSpec } from '../fieldspecs/types.js';
 import { visitFieldSpec } from '../fieldspecs/walk.js';
-import { smarterPathSplit, lookupFieldPath, type FieldPathSegment } from '../fieldspecs/fieldpath.js';
+import { lookupFieldPath, parseDotSegment, smarterPathSplit, type FieldPathSegment } from '../fieldspecs/fieldpath.js';
 import { isJsonObject, type JsonValue } from '../json.js';
 import type { VarConfig } from '../kustomization.js';
 import { DEFAULT_NAMESPACE, effectiveNamespace, gvkEquals, gvkString, type Gvk, type ResId } from '../resources/resource-id.js';
@@ -116,22 +116,7 @@ export function varFieldPathSegments(path: string): FieldPathSegment[] {
   return parts
     .map((part) => part.trim())
     .filter((part) => part !== '')
-    .map((part): FieldPathSegment => {
-      if (/^[+-]?\d+$/.test(part)) {
-        const index = Number.parseInt(part, 10);
-        if (index < 0) throw new KustomizeError(`array index ${index} cannot be negative`);
-        return { type: 'index', index };
-      }
-      if (part === '-') return { type: 'index', index: -1 };
-      if (part === '*') throw new KustomizeError('wildcard is not supported in PathGetter');
-      if (part.startsWith('[') && part.endsWith(']')) {
-        const inner = part.slice(1, -1);
-        const equals = inner.indexOf('=');
-        if (equals === -1) throw new KustomizeError('list path element must contain fieldName=fieldValue for element to match');
-        return { type: 'match', key: inner.slice(0, equals), value: inner.slice(equals + 1) };
-      }
-      return { type: 'field', name: part };
-    });
+    .map((part) => parseDotSegment(part, 'getter'));
 }
 
 type Mapping = (name: string) => string | number | boolean;

@@ -1,4 +1,9 @@
 import { isClusterScopedKind } from './cluster-scoped-kinds.js';
+import { gvkEquals, gvkIsSelected, gvkString, parseGroupVersion } from '../fieldspecs/gvk.js';
+
+// One implementation of kustomize's Gvk rules, shared with the field specs.
+export { gvkEquals, gvkIsSelected, gvkString };
+export const parseApiVersion = parseGroupVersion;
 
 /** Group, version, kind of a resource; an empty string means "absent". */
 export interface Gvk {
@@ -17,11 +22,6 @@ export const DEFAULT_NAMESPACE = 'default';
 /** The "namespace" cluster-scoped resources share for comparisons (kustomize's own sentinel). */
 export const NOT_A_NAMESPACE = '_non_namespaceable_';
 
-export function parseApiVersion(apiVersion: string): { group: string; version: string } {
-  const slash = apiVersion.indexOf('/');
-  return slash === -1 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
-}
-
 export function apiVersionOf(gvk: Gvk): string {
   return gvk.group === '' ? gvk.version : `${gvk.group}/${gvk.version}`;
 }
@@ -35,10 +35,6 @@ export function effectiveNamespace(id: ResId): string {
   return id.namespace === '' ? DEFAULT_NAMESPACE : id.namespace;
 }
 
-export function gvkEquals(a: Gvk, b: Gvk): boolean {
-  return a.group === b.group && a.version === b.version && a.kind === b.kind;
-}
-
 export function gvknEquals(a: ResId, b: ResId): boolean {
   return a.name === b.name && gvkEquals(a, b);
 }
@@ -49,20 +45,6 @@ export function namespaceEquals(a: ResId, b: ResId): boolean {
 
 export function resIdEquals(a: ResId, b: ResId): boolean {
   return namespaceEquals(a, b) && gvknEquals(a, b);
-}
-
-/** Kustomize's selector semantics: empty selector fields match anything. */
-export function gvkIsSelected(gvk: Gvk, selector: Partial<Gvk> | undefined): boolean {
-  if (!selector) return true;
-  if (selector.group && gvk.group !== selector.group) return false;
-  if (selector.version && gvk.version !== selector.version) return false;
-  if (selector.kind && gvk.kind !== selector.kind) return false;
-  return true;
-}
-
-/** `Kind.version.group`, with kustomize's placeholders for empty parts (used in error messages). */
-export function gvkString(gvk: Gvk): string {
-  return [gvk.kind || '[noKind]', gvk.version || '[noVer]', gvk.group || '[noGrp]'].join('.');
 }
 
 /** `Kind.version.group/name.namespace`: kustomize's ResId.String(), which its error messages print. */

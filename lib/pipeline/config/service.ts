@@ -45,7 +45,11 @@ export const serviceSchema = z.strictObject({
             if (names.indexOf(name) !== index) context.addIssue({ code: 'custom', path: [index], message: `"${name}" is listed twice` });
           });
         }),
-      concurrency: z.enum(['supersede', 'queue', 'parallel']).default('supersede'),
+      // `queue` is part of the design but not implemented yet: refused rather than silently run in parallel.
+      concurrency: z
+        .enum(['supersede', 'queue', 'parallel'])
+        .default('supersede')
+        .refine((policy) => policy !== 'queue', { error: 'expected supersede or parallel ("queue" is not supported yet)' }),
       deploymentTargets: z.array(deploymentTargetSchema).default([]),
     })
     .default({ kustomizeDir: '_kustomize', deploymentEnvironments: [], concurrency: 'supersede', deploymentTargets: [] }),

@@ -64,5 +64,6 @@ describe('the Lambda functions', () => {
     expect(project.Environment.PrivilegedMode).toBe(false);
     expect(project.Source.Type).toBe('S3');
     expect(project.Source.BuildSpec).toContain('npx --no stageline stack-job run');
+    expect(project.Artifacts).toEqual({ Type: 'NO_ARTIFACTS' });
   });
 });

@@ -34,7 +34,7 @@ describe('Lambda entries (functions/*/index.ts)', () => {
   it.each(Object.entries(ENV))('%s builds its handler from its environment variables', async (name, variables) => {
     for (const [key, value] of Object.entries(variables)) vi.stubEnv(key, value);
 
-    const entry = (await import(`../../../../functions/${name}/index.ts`)) as { handler: unknown };
+    const entry = (await import(`../../../../functions/${name}/index.js`)) as { handler: unknown };
 
     expect(typeof entry.handler).toBe('function');
   });
@@ -44,7 +44,7 @@ describe('Lambda entries (functions/*/index.ts)', () => {
     for (const key of rest) vi.stubEnv(key, variables[key]!);
     vi.stubEnv(missing!, '');
 
-    await expect(import(`../../../../functions/${name}/index.ts`)).rejects.toThrow(`environment variable ${missing} is not set`);
+    await expect(import(`../../../../functions/${name}/index.js`)).rejects.toThrow(`environment variable ${missing} is not set`);
   });
 
   it('record-success writes run.json in BUCKET_NAME with If-Match', async () => {
@@ -52,7 +52,7 @@ describe('Lambda entries (functions/*/index.ts)', () => {
     const run = { schemaVersion: 1, runId: 'r1', build: {}, status: 'RUNNING', createdAt: 'x', updatedAt: 'x', tasks: [], skipped: [], warnings: [] };
     s3.on(GetObjectCommand, { Bucket: 'bkt', Key: 'runs/r1/run.json' }).callsFake(async () => ({ Body: body(JSON.stringify(run)), ETag: '"e1"' }));
     s3.on(PutObjectCommand).resolves({ ETag: '"e2"' });
-    const { handler } = (await import('../../../../functions/record-success/index.ts')) as { handler: (event: { runId: string }) => Promise<{ status: string }> };
+    const { handler } = (await import('../../../../functions/record-success/index.js')) as { handler: (event: { runId: string }) => Promise<{ status: string }> };
 
     expect(await handler({ runId: 'r1' })).toEqual({ status: 'SUCCEEDED' });
     expect(s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'bkt', Key: 'runs/r1/run.json', IfMatch: '"e1"' });
