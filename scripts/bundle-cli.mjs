@@ -21,6 +21,7 @@ await build({
   alias: {
     '@aws-sdk/client-lambda': './lib/local-runtime/sdk-stubs/client-lambda.ts',
     '@aws-sdk/credential-providers': './lib/local-runtime/sdk-stubs/credential-providers.ts',
+    'asl-validator': './lib/local-runtime/sdk-stubs/asl-validator.ts',
   },
   banner: { js: "import { createRequire as __stagelineCreateRequire } from 'node:module'; const require = __stagelineCreateRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -4,7 +4,7 @@ import { KustomizeError } from './errors.js';
 import { makeTransformerConfig, parseTransformerConfig } from './fieldspecs/config.js';
 import { mergeFieldSpecs } from './fieldspecs/config.js';
 import type { FieldSpec, TransformerConfig } from './fieldspecs/types.js';
-import { isJsonObject, type JsonObject } from './json.js';
+import type { JsonObject } from './json.js';
 import { kustomizationFilesIn } from './kustomization-file.js';
 import { parseKustomization, validateKustomization, type Kustomization } from './kustomization.js';
 import { Loader } from './loader.js';

@@ -43,7 +43,9 @@ const POLL_MS = 20;
  * local approval page, or the terminal.
  */
 export function startLocalExecution(deps: LocalWorkflowDeps, name: string, input: JsonObject): LocalExecution {
-  const machine = new StateMachine(loadDeploymentStageDefinition() as never, { validationOptions: { checkPaths: true, checkArn: true } });
+  // The definition is validated by a test (asl-validator); validating it again on every run cost
+  // a local deployment a tenth of a second of schema compilation.
+  const machine = new StateMachine(loadDeploymentStageDefinition() as never, { validationOptions: { noValidate: true } });
   const controller = new AbortController();
   const openTokens = new Set<string>();
   // A Lambda task's result arrives wrapped as lambda:invoke returns it ({ Payload, StatusCode }).

@@ -6,7 +6,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { ExecutionStarter } from '../../ports/execution-starter.js';
 import type { TaskCallbacks } from '../../ports/task-callbacks.js';
 import { requestCancel } from './cancellation.js';
-import { buildKey, createRun, listRuns, type BuildEvent, type RunRecord } from './records.js';
+import { createRun, listRuns, type BuildEvent, type RunRecord } from './records.js';
 import { loadBuildSource, loadService } from './source-tree.js';
 import type { ExecutionInput } from './steps.js';
 
@@ -108,4 +108,3 @@ function safeJson(text: string, where: string): unknown {
   }
 }
 
-export { buildKey };

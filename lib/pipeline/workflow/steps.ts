@@ -1,5 +1,4 @@
 import { buildKustomization } from '../../kustomize/build.js';
-import type { JsonObject } from '../../kustomize/json.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Notifier } from '../../ports/notifier.js';
@@ -284,4 +283,3 @@ function oneLine(text: string): string {
   return line.length > 500 ? `${line.slice(0, 497)}...` : line;
 }
 
-export type { JsonObject };

@@ -21,8 +21,6 @@ const RESOURCELESS_ACTIONS = new Set([
   'logs:PutResourcePolicy',
   'logs:DescribeResourcePolicies',
   'logs:DescribeLogGroups',
-  // CDK's deploy-time handler that switches on the bucket's EventBridge notifications.
-  's3:PutBucketNotification',
 ]);
 
 const statementsWith = (action: string) =>

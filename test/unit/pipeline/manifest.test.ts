@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalizeManifest, MAX_MANIFEST_BYTES, sha256Hex, validateManifest } from '../../../lib/pipeline/manifest.js';
+import { canonicalizeManifest, sha256Hex, validateManifest } from '../../../lib/pipeline/manifest.js';
 import { errorOf } from './harness.js';
 
 const VALID = { apiVersion: 'kubernetes.openmcf.org/v1', kind: 'KubernetesDeployment', metadata: { name: 'hello', env: 'app-dev', labels: { team: 'a' } } };

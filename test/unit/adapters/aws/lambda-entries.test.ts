@@ -19,6 +19,18 @@ const ENV: Record<string, Record<string, string>> = {
 };
 
 /** The part of a GetObject body stream the store reads. */
+/** Static imports (vite resolves `.js` to the `.ts` source only for literal paths). */
+const IMPORT: Record<string, () => Promise<{ handler: unknown }>> = {
+  'start-pipeline': () => import('../../../../functions/start-pipeline/index.js'),
+  'resolve-manifests': () => import('../../../../functions/resolve-manifests/index.js'),
+  'create-deployment-tasks': () => import('../../../../functions/create-deployment-tasks/index.js'),
+  'request-approval': () => import('../../../../functions/request-approval/index.js'),
+  'launch-stack-job': () => import('../../../../functions/launch-stack-job/index.js'),
+  'cancel-remaining': () => import('../../../../functions/cancel-remaining/index.js'),
+  'record-success': () => import('../../../../functions/record-success/index.js'),
+  approval: () => import('../../../../functions/approval/index.js'),
+};
+
 function body(text: string) {
   return { transformToString: async () => text } as never;
 }
@@ -34,7 +46,7 @@ describe('Lambda entries (functions/*/index.ts)', () => {
   it.each(Object.entries(ENV))('%s builds its handler from its environment variables', async (name, variables) => {
     for (const [key, value] of Object.entries(variables)) vi.stubEnv(key, value);
 
-    const entry = (await import(`../../../../functions/${name}/index.js`)) as { handler: unknown };
+    const entry = await IMPORT[name]!();
 
     expect(typeof entry.handler).toBe('function');
   });
@@ -44,7 +56,7 @@ describe('Lambda entries (functions/*/index.ts)', () => {
     for (const key of rest) vi.stubEnv(key, variables[key]!);
     vi.stubEnv(missing!, '');
 
-    await expect(import(`../../../../functions/${name}/index.js`)).rejects.toThrow(`environment variable ${missing} is not set`);
+    await expect(IMPORT[name]!()).rejects.toThrow(`environment variable ${missing} is not set`);
   });
 
   it('record-success writes run.json in BUCKET_NAME with If-Match', async () => {
@@ -52,7 +64,7 @@ describe('Lambda entries (functions/*/index.ts)', () => {
     const run = { schemaVersion: 1, runId: 'r1', build: {}, status: 'RUNNING', createdAt: 'x', updatedAt: 'x', tasks: [], skipped: [], warnings: [] };
     s3.on(GetObjectCommand, { Bucket: 'bkt', Key: 'runs/r1/run.json' }).callsFake(async () => ({ Body: body(JSON.stringify(run)), ETag: '"e1"' }));
     s3.on(PutObjectCommand).resolves({ ETag: '"e2"' });
-    const { handler } = (await import('../../../../functions/record-success/index.js')) as { handler: (event: { runId: string }) => Promise<{ status: string }> };
+    const { handler } = (await IMPORT['record-success']!()) as { handler: (event: { runId: string }) => Promise<{ status: string }> };
 
     expect(await handler({ runId: 'r1' })).toEqual({ status: 'SUCCEEDED' });
     expect(s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'bkt', Key: 'runs/r1/run.json', IfMatch: '"e1"' });
