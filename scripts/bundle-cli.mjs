@@ -3,6 +3,18 @@
 // command meant to be cheaper than `kubectl kustomize` per overlay.
 // `yaml` stays external: the engine loads it only for YAML its fast path does not handle.
 import { build } from 'esbuild';
+import { resolve } from 'node:path';
+
+// The engine's `yaml` loader, swapped for its lazy variant (see lib/kustomize/yaml/library-lazy.ts).
+const lazyYaml = {
+  name: 'lazy-yaml',
+  setup(context) {
+    const eager = resolve('lib/kustomize/yaml/library.js');
+    context.onResolve({ filter: /library\.js$/ }, (args) =>
+      resolve(args.resolveDir, args.path) === eager ? { path: resolve('lib/kustomize/yaml/library-lazy.ts') } : undefined,
+    );
+  },
+};
 import { chmodSync, rmSync } from 'node:fs';
 
 rmSync('dist/cli', { recursive: true, force: true });
@@ -24,6 +36,7 @@ await build({
     'asl-validator': './lib/local-runtime/sdk-stubs/asl-validator.ts',
   },
   banner: { js: "import { createRequire as __stagelineCreateRequire } from 'node:module'; const require = __stagelineCreateRequire(import.meta.url);" },
+  plugins: [lazyYaml],
   logLevel: 'warning',
 });
 chmodSync('dist/cli/stageline.js', 0o755);

@@ -88,8 +88,11 @@ export function buildProgram(io: CliIo): Command {
   localStore(
     program
       .command('deploy')
-      .description('Run the deployment stage: --local runs the state machine on this machine with the local adapters')
+      .description('Run the deployment stage: in AWS (upload the build, publish Build Completed), or --local on this machine')
       .option('--local', 'run locally (no AWS account needed)')
+      .option('--follow', 'AWS: show progress per environment until the run ends')
+      .option('--bucket <name>', 'AWS: the Stageline bucket (default $STAGELINE_BUCKET)')
+      .option('--region <region>', 'AWS: the region (default from the environment or profile)')
       .option('--branch <branch>', 'the triggering branch (default: the git branch, else main)')
       .option('--commit <sha>', 'the commit (default: git HEAD, or a digest of uncommitted source)')
       .option('--image <image>', 'the built image (default <service>:<commit>)')

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JsonObject, JsonValue } from '../kustomize/json.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { ReferenceScope, SecretSource } from '../ports/secret-source.js';

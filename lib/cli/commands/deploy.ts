@@ -12,6 +12,10 @@ import { localPaths } from './local-paths.js';
 export interface DeployOptions {
   project: string;
   local?: boolean;
+  /** AWS only: show progress per environment until the run ends. */
+  follow?: boolean;
+  bucket?: string;
+  region?: string;
   branch?: string;
   commit?: string;
   image?: string;
@@ -25,10 +29,17 @@ export interface DeployOptions {
   variablesFile?: string;
 }
 
-/** `stageline deploy --local`: the whole deployment stage on this machine, with live progress and a final table. */
+/**
+ * `stageline deploy`: without `--local`, upload the build and publish `Build Completed` to the
+ * stack in AWS; with it, the whole deployment stage on this machine, with live progress and a
+ * final table.
+ */
 export async function deployCommand(options: DeployOptions, io: CliIo): Promise<void> {
   if (!options.local) {
-    throw new UsageError('deploying to AWS is not available in this version; use --local', { hint: 'stageline deploy --project . --local' });
+    if (options.approve || options.reject) throw new UsageError('--approve / --reject answer gates only with --local', { hint: 'in AWS, approvers use their emailed links' });
+    const { deployToAwsCommand } = await import('./deploy-aws.js');
+    await deployToAwsCommand(options, io);
+    return;
   }
   if (options.approve && options.reject) throw new UsageError('--approve and --reject exclude each other');
   const paths = localPaths(io.cwd, options);

@@ -45,6 +45,15 @@ export async function stackJobRunCommand(options: StackJobRunOptions, io: CliIo)
   }
   const request = parseStackJobRequest(jobJson, options.job !== undefined ? '--job' : 'STAGELINE_JOB');
 
+  // In CodeBuild: the bucket, Secrets Manager, SSM and Step Functions (loaded only here, so the
+  // local runner never loads the AWS SDK).
+  if (env.STAGELINE_BUCKET?.trim()) {
+    const { awsStackJobDeps } = await import('../../adapters/aws/runner-wiring.js');
+    const report = await executeStackJob({ ...(await awsStackJobDeps(request, env)), clock: systemClock, log: (line) => io.out(line) }, request);
+    if (report.outcome === 'failed') throw new StackJobFailedError(`stack job for ${request.service} → ${request.env} failed: ${report.detail}`);
+    return;
+  }
+
   const stateDir = resolve(io.cwd, options.stateDir ?? env.STAGELINE_STATE_DIR ?? join('.stageline', 'store'));
   const secretsFile = resolve(io.cwd, options.secretsFile ?? env.STAGELINE_SECRETS_FILE ?? join('.stageline', 'secrets.yaml'));
   const variablesFile = resolve(io.cwd, options.variablesFile ?? env.STAGELINE_VARIABLES_FILE ?? join('.stageline', 'variables.yaml'));

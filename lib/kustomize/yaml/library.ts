@@ -1,13 +1,12 @@
-import { createRequire } from 'node:module';
+import * as yaml from 'yaml';
 
 type YamlLibrary = typeof import('yaml');
-let loaded: YamlLibrary | undefined;
 
 /**
- * The `yaml` package, loaded on first need. Most files take the engine's fast path, and loading
- * the package costs a CLI run tens of milliseconds — the CLI must stay far cheaper than one
- * `kubectl kustomize` per overlay.
+ * The `yaml` package, for what the engine's fast path does not handle. A static import, so that
+ * every bundle (the Lambdas) carries it; the CLI bundle swaps this module for library-lazy.ts,
+ * which loads the package only on first need (see scripts/bundle-cli.mjs).
  */
 export function yamlLibrary(): YamlLibrary {
-  return (loaded ??= createRequire(import.meta.url)('yaml') as YamlLibrary);
+  return yaml;
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from '../duration.js';
 
 /** A DNS-1123 label: environment, organization and service names end up in S3 keys, secret names and URLs. */

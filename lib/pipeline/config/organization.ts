@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from '../duration.js';
 import { API_VERSION, dnsLabel, duration, email } from './common.js';
 import { parseConfigYaml } from './parse-config.js';

@@ -1,5 +1,5 @@
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ConfigError } from '../../errors.js';
 import { formatPath, type PathSegment } from '../object-path.js';
 

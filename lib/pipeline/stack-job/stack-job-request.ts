@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { StagelineError } from '../../errors.js';
 import type { StackJobRequest } from '../../ports/stack-job-launcher.js';
 
