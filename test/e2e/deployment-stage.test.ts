@@ -4,6 +4,7 @@ import { manifestKey } from '../../lib/pipeline/run-manifests.js';
 import { decideAsOperator } from '../../lib/pipeline/approvals/gate.js';
 import { FileTaskCallbacks } from '../../lib/adapters/local/file-task-callbacks.js';
 import { systemClock } from '../../lib/ports/clock.js';
+import { cancelCommand } from '../../lib/cli/commands/runs.js';
 import { ORGANIZATION, TestProject } from './harness.js';
 
 /**
@@ -139,6 +140,23 @@ describe('deploy --local', () => {
     for (const [file, content] of service.storeFiles()) expect(content, file).not.toContain(canary);
     expect(JSON.stringify(events)).not.toContain(canary);
     for (const line of service.output) expect(line).not.toContain(canary);
+  });
+});
+
+describe('stageline cancel', () => {
+  it('stops a run waiting at a gate at once; the gate no longer takes decisions', async () => {
+    const service = project({ '.stageline/organization.yaml': ORGANIZATION() });
+    const deployment = service.deploy({ answer: { kind: 'wait' } });
+    const runId = await until(() => service.runWaitingAtGate());
+    await cancelCommand({ project: service.dir, runId }, service.io);
+    const { run } = await deployment;
+    expect(run.status).toBe('CANCELLED');
+    expect(statuses(run)).toEqual(['app-dev:SUCCEEDED', 'app-staging:SUCCEEDED', 'app-production:CANCELLED']);
+    const callbacks = new FileTaskCallbacks(service.store);
+    await expect(
+      decideAsOperator({ store: service.store, callbacks, clock: systemClock }, { approvalId: run.tasks[2]!.approvalId!, approver: 'ops@acme.io', decision: 'approve', via: 'operator' }),
+    ).rejects.toThrow(/closed/);
+    await expect(cancelCommand({ project: service.dir, runId }, service.io)).rejects.toThrow(/already finished/);
   });
 });
 

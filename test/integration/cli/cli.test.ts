@@ -118,3 +118,17 @@ describe('stageline deploy --local, runs, status', () => {
     expect(deploy.stderr).toMatch(/error: run \S+ failed: app-production rejected by \S+: not today/);
   });
 });
+
+describe('internal errors', () => {
+  it('exit 2 with a hint to report it, the stack only on STAGELINE_DEBUG', () => {
+    const project = tempDir();
+    mkdirSync(join(project, '.stageline', 'store', 'runs', 'broken'), { recursive: true });
+    writeFileSync(join(project, '.stageline', 'store', 'runs', 'broken', 'run.json'), '{ not json');
+    const { code, stderr } = stageline(['status', 'broken', '--project', project]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^internal error: /);
+    expect(stderr).toContain('hint: this is a bug in Stageline');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
