@@ -34,7 +34,8 @@ export interface StackJobsProps {
 
 /**
  * The stack-job runner: a CodeBuild project running `stageline stack-job run` (DESIGN §5). The
- * launch-stack-job function starts one build per stack job with `STAGELINE_JOB` set; the runner
+ * launch-stack-job function writes the job to runs/<runId>/jobs/ and starts one build per stack job
+ * with `STAGELINE_JOB_KEY` set (the task token stays out of the build's environment); the runner
  * resolves secrets and variables just in time, runs the provisioner and answers the workflow.
  *
  * Its source is an S3 zip built at synth time: the CLI bundled by esbuild into one file plus a

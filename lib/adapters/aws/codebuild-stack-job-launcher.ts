@@ -1,20 +1,29 @@
 import { createHash } from 'node:crypto';
 import { CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
 import { StagelineError } from '../../errors.js';
+import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { StackJobLauncher, StackJobRequest } from '../../ports/stack-job-launcher.js';
 
-/** The environment variable the runner (`stageline stack-job run`) reads its job from. */
-export const STACK_JOB_VARIABLE = 'STAGELINE_JOB';
+/** The environment variable that tells the runner (`stageline stack-job run`) where its job is. */
+export const STACK_JOB_KEY_VARIABLE = 'STAGELINE_JOB_KEY';
+
+/** runs/<runId>/jobs/<index>-<overlay>.json: one stack job's request, read by the runner. */
+export const stackJobKey = (request: Pick<StackJobRequest, 'runId' | 'taskIndex' | 'overlay'>) =>
+  `runs/${request.runId}/jobs/${request.taskIndex}-${request.overlay}.json`;
 
 export interface CodeBuildStackJobLauncherOptions {
   /** The CodeBuild project that runs `stageline stack-job run`. */
   projectName: string;
+  /** The bucket the job is written to (the runner reads it from there). */
+  store: ArtifactStore;
   client?: CodeBuildClient;
 }
 
 /**
- * StackJobLauncher over CodeBuild: one build of the runner project per stack job, the job
- * (keys, digest, task token: no manifest, no secret) in STAGELINE_JOB. The idempotency token is
+ * StackJobLauncher over CodeBuild: one build of the runner project per stack job. The job
+ * (keys, digest, task token — no manifest, no secret) is written to the bucket and the build
+ * gets only its key: a CodeBuild environment override is readable by anyone allowed
+ * codebuild:BatchGetBuilds, and the task token is the step's capability. The idempotency token is
  * derived from the task token, so a retried launch step (Lambda retry) does not start a second
  * build within CodeBuild's 5-minute idempotency window.
  */
@@ -26,11 +35,13 @@ export class CodeBuildStackJobLauncher implements StackJobLauncher {
   }
 
   async launch(request: StackJobRequest): Promise<{ jobId: string }> {
+    const key = stackJobKey(request);
+    await this.options.store.put(key, `${JSON.stringify(request)}\n`);
     const response = await this.client.send(
       new StartBuildCommand({
         projectName: this.options.projectName,
         idempotencyToken: createHash('sha256').update(request.taskToken).digest('hex').slice(0, 64),
-        environmentVariablesOverride: [{ name: STACK_JOB_VARIABLE, value: JSON.stringify(request), type: 'PLAINTEXT' }],
+        environmentVariablesOverride: [{ name: STACK_JOB_KEY_VARIABLE, value: key, type: 'PLAINTEXT' }],
       }),
     );
     const id = response.build?.id;

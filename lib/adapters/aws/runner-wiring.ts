@@ -8,6 +8,8 @@ import { provisionerFor } from '../local/provisioners.js';
 import { clientsForJob, type AssumedCredentials, type ClientsForJobOptions, type JobClients } from './clients-for-job.js';
 import { requireEnv } from './lambda-environment.js';
 import { S3ArtifactStore } from './s3-artifact-store.js';
+import { StagelineError } from '../../errors.js';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerSecretSource } from './secrets-manager-secret-source.js';
 import { SfnTaskCallbacks } from './sfn-task-callbacks.js';
 import { SsmVariableSource } from './ssm-variable-source.js';
@@ -100,4 +102,17 @@ export function commandEnvironment(env: NodeJS.ProcessEnv, credentials: AssumedC
     AWS_SESSION_TOKEN: credentials.sessionToken,
     ...(credentials.expiration ? { AWS_CREDENTIAL_EXPIRATION: credentials.expiration.toISOString() } : {}),
   };
+}
+
+/** Where the launcher put the job (`runs/<runId>/jobs/<index>-<overlay>.json`); the build gets only this key. */
+export const RUNNER_JOB_KEY_VARIABLE = 'STAGELINE_JOB_KEY';
+
+/** The job JSON the launcher wrote to the bucket, or undefined when `STAGELINE_JOB_KEY` is not set. */
+export async function readJobFromBucket(env: NodeJS.ProcessEnv = process.env, client?: S3Client): Promise<string | undefined> {
+  const key = env[RUNNER_JOB_KEY_VARIABLE]?.trim();
+  if (!key) return undefined;
+  const store = new S3ArtifactStore({ bucket: requireEnv(RUNNER_BUCKET_VARIABLE, env), ...(client ? { client } : {}) });
+  const object = await store.get(key);
+  if (!object) throw new StagelineError('STACK_JOB_MISSING', `the stack job ${key} is not in the bucket`);
+  return object.body;
 }

@@ -39,15 +39,21 @@ export class StackJobFailedError extends StagelineError {
  */
 export async function stackJobRunCommand(options: StackJobRunOptions, io: CliIo): Promise<void> {
   const env = process.env;
-  const jobJson = options.job ?? env.STAGELINE_JOB;
+  const inAws = Boolean(env.STAGELINE_BUCKET?.trim());
+  // In CodeBuild the job is in the bucket (STAGELINE_JOB_KEY): a build's environment is readable
+  // by anyone allowed codebuild:BatchGetBuilds, and the job carries the task token.
+  const fromBucket = inAws && !options.job && !env.STAGELINE_JOB ? await (await import('../../adapters/aws/runner-wiring.js')).readJobFromBucket(env) : undefined;
+  const jobJson = options.job ?? env.STAGELINE_JOB ?? fromBucket;
   if (jobJson === undefined || jobJson.trim() === '') {
-    throw new UsageError('no stack job given: pass --job JSON or set STAGELINE_JOB', { hint: 'the job is a StackJobRequest as JSON (lib/ports/stack-job-launcher.ts)' });
+    throw new UsageError('no stack job given: pass --job JSON, or set STAGELINE_JOB (STAGELINE_JOB_KEY with STAGELINE_BUCKET in AWS)', {
+      hint: 'the job is a StackJobRequest as JSON (lib/ports/stack-job-launcher.ts)',
+    });
   }
-  const request = parseStackJobRequest(jobJson, options.job !== undefined ? '--job' : 'STAGELINE_JOB');
+  const request = parseStackJobRequest(jobJson, options.job !== undefined ? '--job' : fromBucket !== undefined ? 'STAGELINE_JOB_KEY' : 'STAGELINE_JOB');
 
   // In CodeBuild: the bucket, Secrets Manager, SSM and Step Functions (loaded only here, so the
   // local runner never loads the AWS SDK).
-  if (env.STAGELINE_BUCKET?.trim()) {
+  if (inAws) {
     const { awsStackJobDeps } = await import('../../adapters/aws/runner-wiring.js');
     const report = await executeStackJob({ ...(await awsStackJobDeps(request, env)), clock: systemClock, log: (line) => io.out(line) }, request);
     if (report.outcome === 'failed') throw new StackJobFailedError(`stack job for ${request.service} → ${request.env} failed: ${report.detail}`);

@@ -5,7 +5,8 @@ import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/clie
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { awsStackJobDeps } from '../../../lib/adapters/aws/runner-wiring.js';
+import { awsStackJobDeps, readJobFromBucket } from '../../../lib/adapters/aws/runner-wiring.js';
+import { stackJobKey } from '../../../lib/adapters/aws/codebuild-stack-job-launcher.js';
 import { S3ArtifactStore } from '../../../lib/adapters/aws/s3-artifact-store.js';
 import { executeStackJob } from '../../../lib/pipeline/stack-job/run-stack-job.js';
 import { readRun } from '../../../lib/pipeline/workflow/records.js';
@@ -62,6 +63,16 @@ async function runJob(bucket: string, request: Parameters<typeof awsStackJobDeps
 }
 
 describe('stack-job runner in AWS (runner-wiring)', () => {
+  it('reads its job from the bucket key the launcher wrote (the token never in the build environment)', async () => {
+    const { job, bucket, store } = await bucketWithJob();
+    const key = stackJobKey(job.request);
+    await store.put(key, JSON.stringify(job.request));
+    const text = await readJobFromBucket({ STAGELINE_BUCKET: bucket, STAGELINE_JOB_KEY: key }, s3.client);
+    expect(JSON.parse(text!)).toEqual(job.request);
+    await expect(readJobFromBucket({ STAGELINE_BUCKET: bucket, STAGELINE_JOB_KEY: 'runs/x/jobs/0-a.json' }, s3.client)).rejects.toThrow('not in the bucket');
+    expect(await readJobFromBucket({ STAGELINE_BUCKET: bucket }, s3.client)).toBeUndefined();
+  });
+
   it("runs a job: reads the environment's secret and the org's variable, records deployed/ in S3, reports SendTaskSuccess", async () => {
     const { job, bucket, store } = await bucketWithJob();
 

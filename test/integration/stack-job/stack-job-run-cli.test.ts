@@ -101,7 +101,7 @@ describe('stageline stack-job run (local adapters)', () => {
     const previous = process.env.STAGELINE_JOB;
     delete process.env.STAGELINE_JOB;
     try {
-      await expect(stackJobRunCommand({}, captureIo(process.cwd()))).rejects.toThrow(/^no stack job given: pass --job JSON or set STAGELINE_JOB$/);
+      await expect(stackJobRunCommand({}, captureIo(process.cwd()))).rejects.toThrow(/^no stack job given: pass --job JSON, or set STAGELINE_JOB \(STAGELINE_JOB_KEY with STAGELINE_BUCKET in AWS\)$/);
     } finally {
       if (previous !== undefined) process.env.STAGELINE_JOB = previous;
     }

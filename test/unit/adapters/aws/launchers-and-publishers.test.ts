@@ -37,21 +37,42 @@ const request: StackJobRequest = {
   awsRoleArn: 'arn:aws:iam::222222222222:role/stageline-deployer',
 };
 
+/** Enough of an ArtifactStore for the launcher: it only writes the job. */
+function memoryStore() {
+  const objects = new Map<string, string>();
+  return {
+    objects,
+    get: async (key: string) => (objects.has(key) ? { body: objects.get(key)!, etag: '1' } : undefined),
+    put: async (key: string, body: string) => {
+      objects.set(key, body);
+      return { etag: '1' };
+    },
+    list: async (prefix: string) => [...objects.keys()].filter((key) => key.startsWith(prefix)),
+    delete: async (key: string) => {
+      objects.delete(key);
+    },
+  };
+}
+
 describe('CodeBuildStackJobLauncher', () => {
-  it('starts one build of the runner project with the job in STAGELINE_JOB and returns the build id', async () => {
+  it('writes the job to the bucket and starts one build with only its key (the task token stays out of CodeBuild)', async () => {
     codebuild.on(StartBuildCommand).resolves({ build: { id: 'stageline-runner:1234' } });
-    const launcher = new CodeBuildStackJobLauncher({ projectName: 'stageline-runner', client: new CodeBuildClient(region) });
+    const store = memoryStore();
+    const launcher = new CodeBuildStackJobLauncher({ projectName: 'stageline-runner', store, client: new CodeBuildClient(region) });
 
     expect(await launcher.launch(request)).toEqual({ jobId: 'stageline-runner:1234' });
+    const key = 'runs/svc-abcdef123456-0123456789ab/jobs/2-app-production.json';
+    expect(JSON.parse(store.objects.get(key)!)).toEqual(request);
     expect(codebuild).toHaveReceivedCommandExactlyOnceWith(StartBuildCommand, {
       projectName: 'stageline-runner',
-      environmentVariablesOverride: [{ name: 'STAGELINE_JOB', value: JSON.stringify(request), type: 'PLAINTEXT' }],
+      environmentVariablesOverride: [{ name: 'STAGELINE_JOB_KEY', value: key, type: 'PLAINTEXT' }],
     });
+    expect(JSON.stringify(codebuild.commandCalls(StartBuildCommand)[0]!.args[0].input)).not.toContain(request.taskToken);
   });
 
   it('derives the idempotency token from the task token: a retried launch does not start a second build', async () => {
     codebuild.on(StartBuildCommand).resolves({ build: { id: 'stageline-runner:1' } });
-    const launcher = new CodeBuildStackJobLauncher({ projectName: 'stageline-runner', client: new CodeBuildClient(region) });
+    const launcher = new CodeBuildStackJobLauncher({ projectName: 'stageline-runner', store: memoryStore(), client: new CodeBuildClient(region) });
 
     await launcher.launch(request);
     await launcher.launch(request);
