@@ -101,7 +101,7 @@ export function formatPlanText(plan: PlanJson): string[] {
     const refs = [...task.references.secrets.map((name) => `secret ${name}`), ...task.references.variables.map((name) => `variable ${name}`)];
     if (refs.length > 0) lines.push(`     references: ${refs.join(', ')}`);
   }
-  for (const skip of plan.skipped) lines.push(`  skipped ${skip.overlay}${skip.env ? ` (${skip.env})` : ''}: ${skip.reason}: ${skip.detail}`);
+  for (const skip of plan.skipped) lines.push(`  skipped ${skip.overlay}${skip.env ? ` (${skip.env})` : ''} [${skip.reason}]: ${skip.detail}`);
   for (const warning of plan.warnings) lines.push(`  warning: ${warning}`);
   return lines;
 }

@@ -37,7 +37,7 @@ describe.skipIf(!engineReady)('stageline plan (examples/hello-service)', () => {
     await planCommand({ project: '.', branch: 'main' }, io);
     expect(io.stdout[0]).toBe('Plan for hello-service (acme) on branch main:');
     expect(io.stdout.filter((line) => /^ {2}\d\./.test(line)).map((line) => line.split('  ')[1])).toEqual(['1. dev → app-dev', '2. production → app-production']);
-    expect(io.stdout).toContain('  skipped staging (app-staging): branch: label stageline.dev/git-branch: "release/*" does not match branch "main"');
+    expect(io.stdout).toContain('  skipped staging (app-staging) [branch]: label stageline.dev/git-branch: "release/*" does not match branch "main"');
   });
 
   it('names the organization file when it is missing', async () => {

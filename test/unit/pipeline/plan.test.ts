@@ -39,6 +39,6 @@ describe('plan', () => {
     const text = formatPlanText(json);
     expect(text[0]).toBe('Plan for hello (acme) on branch main:');
     expect(text[2]).toMatch(/^ {2}2\. production → app-production {2}KubernetesDeployment\/hello {2}gate: 1 of ops@acme\.io, lead@acme\.io within 3d {2}sha256:[0-9a-f]{12}$/);
-    expect(text).toContain('  skipped staging (app-staging): filtered: not listed in stageline.yaml spec.deploymentEnvironments');
+    expect(text).toContain('  skipped staging (app-staging) [filtered]: not listed in stageline.yaml spec.deploymentEnvironments');
   });
 });
