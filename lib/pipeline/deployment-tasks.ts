@@ -19,16 +19,27 @@ export interface ApprovalGate {
   requiredBy: Array<'organization' | 'service'>;
 }
 
-/** One environment to deploy, in promotion order. Small on purpose: it travels in state payloads. */
-export interface DeploymentTask {
+/** Which environment a task deploys, and what: shared by the plan, the workflow payloads and run.json. */
+export interface TaskIdentity {
   /** 0-based position in the run. */
   index: number;
+  /** Overlay directory (Git mode) or target environment (inline mode). */
   overlay: string;
+  /** Target environment (the manifest's metadata.env). */
   env: string;
+  /** Manifest kind and metadata.name. */
   kind: string;
   name: string;
   /** sha256 hex of the canonical manifest (stored as runs/<runId>/manifests/<digest>.yaml). */
   digest: string;
+}
+
+export function taskIdentity(task: TaskIdentity): TaskIdentity {
+  return { index: task.index, overlay: task.overlay, env: task.env, kind: task.kind, name: task.name, digest: task.digest };
+}
+
+/** One environment to deploy, in promotion order. Small on purpose: it travels in state payloads. */
+export interface DeploymentTask extends TaskIdentity {
   gate: ApprovalGate | null;
   references: ManifestReferences;
   /** The role the runner assumes for this environment's stack job, when the organization sets one. */

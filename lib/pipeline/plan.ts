@@ -1,4 +1,4 @@
-import type { DeploymentPlan } from './deployment-tasks.js';
+import { taskIdentity, type TaskIdentity, type DeploymentPlan } from './deployment-tasks.js';
 import type { ResolveManifestsResult, SkipReason } from './resolve-manifests.js';
 
 /**
@@ -40,18 +40,8 @@ export interface PlanJson {
   warnings: string[];
 }
 
-export interface PlanTaskJson {
-  /** 0-based position in the run. */
-  index: number;
-  /** Overlay directory (Git mode) or target environment (inline mode). */
-  overlay: string;
-  /** Target environment (the manifest's metadata.env). */
-  env: string;
-  /** Manifest kind and metadata.name. */
-  kind: string;
-  name: string;
-  /** sha256 hex of the canonical manifest YAML (for the placeholder image the plan uses, see docs). */
-  digest: string;
+/** `digest` is for the placeholder image the plan uses (see docs). */
+export interface PlanTaskJson extends TaskIdentity {
   /** null when the environment deploys without waiting. */
   gate: { approvers: string[]; minApprovals: number; timeoutSeconds: number; requiredBy: Array<'organization' | 'service'> } | null;
   /** Reference names (`group/key`), sorted; never values. */
@@ -75,12 +65,7 @@ export function toPlanJson(context: { service: string; organization: string; bra
     branch: context.branch,
     mode: resolved.mode,
     tasks: plan.tasks.map((task) => ({
-      index: task.index,
-      overlay: task.overlay,
-      env: task.env,
-      kind: task.kind,
-      name: task.name,
-      digest: task.digest,
+      ...taskIdentity(task),
       gate: task.gate ? { approvers: [...task.gate.approvers], minApprovals: task.gate.minApprovals, timeoutSeconds: task.gate.timeoutSeconds, requiredBy: [...task.gate.requiredBy] } : null,
       references: { secrets: [...task.references.secrets], variables: [...task.references.variables] },
     })),

@@ -1,6 +1,7 @@
 import { isPreconditionFailed, type ArtifactStore } from '../../ports/artifact-store.js';
 import { StagelineError } from '../../errors.js';
 import type { ManifestReferences } from '../references.js';
+import type { TaskIdentity } from '../deployment-tasks.js';
 import type { SkippedOverlay } from '../resolve-manifests.js';
 
 /** The build-complete event's detail (DESIGN §5): what a run deploys. */
@@ -33,14 +34,7 @@ export type TaskStatus =
 export const FINAL_TASK_STATUSES: readonly TaskStatus[] = ['SUCCEEDED', 'FAILED', 'REJECTED', 'TIMED_OUT', 'CANCELLED', 'SUPERSEDED'];
 
 /** One environment of a run, as `stageline status` shows it. */
-export interface RunTask {
-  index: number;
-  overlay: string;
-  env: string;
-  kind: string;
-  name: string;
-  /** sha256 of the manifest the run promotes to this environment. */
-  digest: string;
+export interface RunTask extends TaskIdentity {
   gated: boolean;
   status: TaskStatus;
   startedAt?: string;

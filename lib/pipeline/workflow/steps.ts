@@ -6,7 +6,7 @@ import type { StackJobLauncher } from '../../ports/stack-job-launcher.js';
 import { WorkflowErrors } from '../../ports/task-callbacks.js';
 import { approvalIdFor, openGate, type GateRecord } from '../approvals/gate.js';
 import { parseDuration } from '../duration.js';
-import { createDeploymentTasks } from '../deployment-tasks.js';
+import { createDeploymentTasks, taskIdentity, type TaskIdentity } from '../deployment-tasks.js';
 import { resolveManifests, type ManifestSummary, type SkippedOverlay } from '../resolve-manifests.js';
 import { manifestKey, storeRunManifests } from '../run-manifests.js';
 import { DEFAULT_STACK_JOB_TIMEOUT } from '../config/organization.js';
@@ -15,13 +15,7 @@ import { loadBuildSource, loadOrganization, loadService, SOURCE_ROOT } from './s
 import { WorkflowStepError } from './step-error.js';
 
 /** One environment as it travels through the state machine's Map: keys, digests, timeouts. */
-export interface WorkflowTask {
-  index: number;
-  overlay: string;
-  env: string;
-  kind: string;
-  name: string;
-  digest: string;
+export interface WorkflowTask extends TaskIdentity {
   manifestKey: string;
   gated: boolean;
   /** TimeoutSecondsPath of the approval wait (gated tasks only). */
@@ -79,12 +73,7 @@ export async function createDeploymentTasksStep(deps: StepDeps, input: CreateTas
   const stackJobTimeoutSeconds = parseDuration(organization.spec.stackJobs.timeout ?? DEFAULT_STACK_JOB_TIMEOUT)!;
   const tasks = plan.tasks.map((task): WorkflowTask => {
     const workflowTask: WorkflowTask = {
-      index: task.index,
-      overlay: task.overlay,
-      env: task.env,
-      kind: task.kind,
-      name: task.name,
-      digest: task.digest,
+      ...taskIdentity(task),
       manifestKey: manifestKey(input.runId, task.digest),
       gated: task.gate !== null,
       stackJobTimeoutSeconds,
@@ -95,12 +84,7 @@ export async function createDeploymentTasksStep(deps: StepDeps, input: CreateTas
   });
   await updateRun(deps.store, input.runId, (run) => {
     run.tasks = plan.tasks.map((task) => ({
-      index: task.index,
-      overlay: task.overlay,
-      env: task.env,
-      kind: task.kind,
-      name: task.name,
-      digest: task.digest,
+      ...taskIdentity(task),
       gated: task.gate !== null,
       status: 'PENDING',
       references: task.references,
