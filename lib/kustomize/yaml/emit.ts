@@ -315,7 +315,7 @@ class Emitter {
     // Fast path: nothing to fold.
     if (!allowBreaks || this.column + v.length <= BEST_WIDTH + 1 || v.indexOf(0x20) < 0) {
       if (v.every((c) => !isBreak(c))) {
-        this.out += String.fromCodePoint(...v);
+        this.out += codePointsToString(v);
         this.column += v.length;
         this.whitespace = false;
         this.indention = false;
@@ -561,4 +561,12 @@ export function emitYaml(value: JsonValue): string {
 /** Several resources joined the way kustomize's ResMap.AsYaml does ("---\n" between them). */
 export function emitYamlDocuments(values: JsonValue[]): string {
   return values.map(emitYaml).join('---\n');
+}
+
+/** String.fromCodePoint over an array, in chunks: spreading a long array overflows the stack. */
+function codePointsToString(codePoints: readonly number[]): string {
+  if (codePoints.length <= 8192) return String.fromCodePoint(...codePoints);
+  let text = '';
+  for (let start = 0; start < codePoints.length; start += 8192) text += String.fromCodePoint(...codePoints.slice(start, start + 8192));
+  return text;
 }

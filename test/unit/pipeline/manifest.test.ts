@@ -30,8 +30,12 @@ describe('manifest validation', () => {
   });
 
   it('refuses a manifest over 256 KiB', () => {
-    // Many lines rather than one huge string: emitYaml currently overflows the stack on a single ~300 KB scalar.
     const big = { ...VALID, spec: { lines: Array.from({ length: 3000 }, (_, index) => `${'y'.repeat(100)}${index}`) } };
     expect(errorOf(() => canonicalizeManifest(big, 'overlay "dev"')).message).toMatch(/^overlay "dev": the manifest is \d+ bytes, more than the 262144-byte limit \(256 KiB\)$/);
+  });
+
+  it('refuses a manifest made big by one huge string (a size error, not a crash)', () => {
+    const big = { ...VALID, spec: { blob: 'z'.repeat(300_000) } };
+    expect(errorOf(() => canonicalizeManifest(big, 'overlay "dev"')).message).toMatch(/more than the 262144-byte limit/);
   });
 });

@@ -209,3 +209,11 @@ describe('emitYaml: numbers and other scalars', () => {
     expect(emitYaml([null])).toBe('- null\n');
   });
 });
+
+describe('very long scalars', () => {
+  // Regression: a 300 KB unbroken string overflowed the stack (spread into String.fromCodePoint).
+  it('emits a 1 MB single-word string', () => {
+    const value = 'x'.repeat(1_000_000);
+    expect(emitYaml({ a: value })).toBe(`a: ${value}\n`);
+  });
+});
