@@ -52,8 +52,14 @@ export class KustTarget {
     }
     if (files.length > 1) throw new KustomizeError(`Found multiple kustomization files under: ${loader.root}\n`);
     const fileName = posix.basename(files[0]!);
-    const kustomization = parseKustomization(loader.load(fileName));
-    validateKustomization(kustomization, loader.root);
+    let kustomization: Kustomization;
+    try {
+      kustomization = parseKustomization(loader.load(fileName));
+      validateKustomization(kustomization, loader.root);
+    } catch (error) {
+      // Kustomize's own text stays the message; the hint says which file to fix.
+      throw new KustomizeError((error as Error).message, { hint: `fix ${posix.join(loader.root, fileName)}`, cause: error });
+    }
     if (kustomization.openapi?.path) {
       throw new KustomizeError(`${posix.join(loader.root, fileName)}: custom OpenAPI schemas (openapi.path) are not supported by Stageline's Kustomize engine`);
     }
