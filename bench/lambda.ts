@@ -49,6 +49,18 @@ const FUNCTIONS: Record<string, { env: Record<string, string>; event: unknown }>
   'launch-stack-job': { env: { BUCKET_NAME: 'bench', STACK_JOB_PROJECT: 'bench' }, event: { runId: 'r1', task: task0, taskToken: 'token' } },
   'cancel-remaining': { env: { BUCKET_NAME: 'bench' }, event: { runId: 'r1', failure: { Error: 'States.Timeout', Cause: 'x' } } },
   'record-success': { env: { BUCKET_NAME: 'bench' }, event: { runId: 'r1' } },
+  'stack-job-watcher': {
+    env: { BUCKET_NAME: 'bench' },
+    event: {
+      source: 'aws.codebuild',
+      'detail-type': 'CodeBuild Build State Change',
+      detail: {
+        'build-status': 'FAILED',
+        'build-id': 'bench:1',
+        'additional-information': { environment: { 'environment-variables': [{ name: 'STAGELINE_JOB_KEY', value: 'runs/r1/jobs/0.json', type: 'PLAINTEXT' }] } },
+      },
+    },
+  },
   approval: {
     env: { BUCKET_NAME: 'bench', APPROVAL_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:bench' },
     event: { rawPath: '/a/abc', rawQueryString: 'approver=ops%40acme.io&exp=1&sig=k1.x', headers: {}, requestContext: { http: { method: 'GET', path: '/a/abc' } } },

@@ -1,8 +1,17 @@
 // Lambda entry (ESM, bundled by NodejsFunction with the AWS SDK external: the runtime provides it).
 // Adapters are built once per container, at module scope; the handler only calls the domain step.
-import { requireEnv } from '../../lib/adapters/aws/lambda-environment.js';
+import { optionalEnv, requireEnv } from '../../lib/adapters/aws/lambda-environment.js';
 import { S3ArtifactStore } from '../../lib/adapters/aws/s3-artifact-store.js';
+import { SfnExecutionStarter } from '../../lib/adapters/aws/sfn-execution-starter.js';
 import { systemClock } from '../../lib/ports/clock.js';
 import { makeHandler } from './handler.js';
 
-export const handler = makeHandler({ store: new S3ArtifactStore({ bucket: requireEnv('BUCKET_NAME') }), clock: systemClock });
+// With STATE_MACHINE_ARN the run that ends starts the next queued run of its service and branch
+// (`concurrency: queue`); without it the step only records the outcome.
+const stateMachineArn = optionalEnv('STATE_MACHINE_ARN');
+
+export const handler = makeHandler({
+  store: new S3ArtifactStore({ bucket: requireEnv('BUCKET_NAME') }),
+  clock: systemClock,
+  ...(stateMachineArn ? { starter: new SfnExecutionStarter({ stateMachineArn }) } : {}),
+});

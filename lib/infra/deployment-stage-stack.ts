@@ -61,6 +61,7 @@ export class DeploymentStageStack extends Stack {
       installCommands: settings.runnerInstallCommands,
       timeout: settings.runnerTimeout,
       logRetention,
+      functionsDir: settings.functionsDir,
     });
 
     const resolveManifests = new StagelineFunction(this, 'ResolveManifests', {
@@ -131,6 +132,7 @@ export class DeploymentStageStack extends Stack {
       'cancel-remaining': cancelRemaining,
       'record-success': recordSuccess,
       approval: this.approvals.approval,
+      'stack-job-watcher': this.stackJobs.watcher,
     };
 
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName, description: 'The Stageline bucket (STAGELINE_BUCKET for the CLI)' });

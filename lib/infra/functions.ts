@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './deployment-stage-props.js';
 import { acknowledge, bucketPrefixFinding } from './nag.js';
+import { deploymentStageStateMachineArn } from './workflow.js';
 
 /** The Lambda entries (`functions/<name>/index.ts`, each exporting `handler`). */
 export const FUNCTION_NAMES = [
@@ -20,6 +21,7 @@ export const FUNCTION_NAMES = [
   'cancel-remaining',
   'record-success',
   'approval',
+  'stack-job-watcher',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
@@ -47,7 +49,16 @@ export const FUNCTION_OBJECT_ACCESS: Record<FunctionName, ObjectAccess> = {
   'record-success': { read: ['runs/'], write: ['runs/'] },
   // The approval page: gate + decisions, the diff against deployed/, the run's task record.
   approval: { read: ['config/', 'builds/', 'runs/', 'approvals/', 'deployed/'], write: ['runs/', 'approvals/'] },
+  // A runner build that ended without reporting: reads its job (runs/<runId>/jobs/), marks the task.
+  'stack-job-watcher': { read: ['runs/'], write: ['runs/'] },
 };
+
+/**
+ * The final workflow steps: when a run ends they start the next queued run of its service and
+ * branch (`concurrency: queue`), so they get STATE_MACHINE_ARN and states:StartExecution on the
+ * deployment-stage state machine, named by its fixed ARN (the state machine references them).
+ */
+export const STARTS_QUEUED_RUNS: readonly FunctionName[] = ['cancel-remaining', 'record-success'];
 
 export interface StagelineFunctionProps {
   /** Entry folder name under `functionsDir`. */
@@ -78,6 +89,8 @@ export class StagelineFunction extends Construct {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `Stageline ${props.name} function`,
     });
+    const startsQueuedRuns = STARTS_QUEUED_RUNS.includes(props.name);
+    const stateMachineArn = startsQueuedRuns ? deploymentStageStateMachineArn(this) : undefined;
     this.function = new NodejsFunction(this, 'Function', {
       description: props.description,
       entry: join(props.functionsDir, props.name, 'index.ts'),
@@ -93,6 +106,7 @@ export class StagelineFunction extends Construct {
         BUCKET_NAME: props.bucket.bucketName,
         // The functions share code with the CLI, which still supports Node 20.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...(stateMachineArn ? { STATE_MACHINE_ARN: stateMachineArn } : {}),
         ...props.environment,
       },
       bundling: {
@@ -107,6 +121,7 @@ export class StagelineFunction extends Construct {
     });
     logGroup.grantWrite(this.role);
     grantObjectAccess(this, this.role, props.bucket, FUNCTION_OBJECT_ACCESS[props.name]);
+    if (stateMachineArn) this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArn] }));
     acknowledge(
       this.function,
       'AwsSolutions-L1',

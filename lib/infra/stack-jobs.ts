@@ -1,5 +1,7 @@
 import { AssetHashType, DockerImage, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { BuildSpec, CfnProject, ComputeType, LinuxBuildImage, Project, Source } from 'aws-cdk-lib/aws-codebuild';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Role } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -11,8 +13,9 @@ import { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FAILED_BUILD_STATUSES } from '../pipeline/stack-job/build-outcome.js';
 import { REPO_ROOT } from './deployment-stage-props.js';
-import { grantObjectAccess } from './functions.js';
+import { grantObjectAccess, StagelineFunction } from './functions.js';
 import type { ObjectAccess } from './functions.js';
 import { acknowledge } from './nag.js';
 
@@ -30,6 +33,8 @@ export interface StackJobsProps {
   readonly installCommands: string[];
   readonly timeout: Duration;
   readonly logRetention: RetentionDays;
+  /** Lambda entries (`<functionsDir>/stack-job-watcher/index.ts`). */
+  readonly functionsDir: string;
 }
 
 /**
@@ -42,10 +47,19 @@ export interface StackJobsProps {
  * package.json declaring the `stageline` bin, and a tiny project depending on it by path. The
  * buildspec's `npm install` therefore fetches nothing from a registry, the code run is exactly
  * the code deployed, and a job starts in seconds.
+ *
+ * A build can end before its runner reports (the install step or the buildspec fails, the build
+ * times out, crashes or is stopped). The `BuildEnded` rule sends the project's FAILED, FAULT,
+ * STOPPED and TIMED_OUT builds to the stack-job-watcher function, which fails the waiting step at
+ * once instead of letting the run wait for the step's timeout.
  */
 export class StackJobs extends Construct {
   readonly project: Project;
   readonly role: Role;
+  /** Fails a stack-job step whose build ended before the runner reported. */
+  readonly watcher: StagelineFunction;
+  /** aws.codebuild "CodeBuild Build State Change" of this project's builds ending by failure → the watcher. */
+  readonly buildEnded: Rule;
 
   constructor(scope: Construct, id: string, props: StackJobsProps) {
     super(scope, id);
@@ -140,10 +154,37 @@ export class StackJobs extends Construct {
         `Added by the CodeBuild S3 source: read of the runner package in the CDK asset bucket (${action} on that one object and its bucket), nothing of Stageline's data bucket.`,
       );
     }
+
+    this.watcher = new StagelineFunction(this, 'Watcher', {
+      name: 'stack-job-watcher',
+      description: 'Stageline: fails a stack-job step at once when its CodeBuild build ended before the runner reported',
+      functionsDir: props.functionsDir,
+      bucket: props.bucket,
+      logRetention: props.logRetention,
+    });
+    // Only this project's builds, only the statuses that end a build by failure: a SUCCEEDED build's
+    // runner has reported. Failing the step again is harmless (answered "closed"), so a retried
+    // delivery is safe; after the step's timeout (stackJobs.timeout) an event is of no use.
+    this.buildEnded = new Rule(this, 'BuildEnded', {
+      description: 'Stageline: a stack-job build ended FAILED/FAULT/STOPPED/TIMED_OUT → fail its step if the runner did not report',
+      eventPattern: {
+        source: ['aws.codebuild'],
+        detailType: ['CodeBuild Build State Change'],
+        detail: {
+          'project-name': [this.project.projectName],
+          'build-status': [...FAILED_BUILD_STATUSES],
+        },
+      },
+      targets: [new LambdaFunction(this.watcher.function, { retryAttempts: 8, maxEventAge: Duration.hours(2) })],
+    });
   }
 
-  /** The runner reports back (success, failure, heartbeats) on this state machine's tasks only. */
+  /**
+   * The runner reports back (success, failure, heartbeats) on this state machine's tasks only; the
+   * watcher may only fail them.
+   */
   grantCallbacks(stateMachine: IStateMachine): void {
+    stateMachine.grant(this.watcher.role, 'states:SendTaskFailure');
     // A policy of its own: the project depends on its role's default policy, and the workflow
     // depends on the project (through launch-stack-job's STACK_JOB_PROJECT).
     new Policy(this, 'CallbackPolicy', {

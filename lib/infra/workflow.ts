@@ -1,10 +1,11 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { acknowledge } from './nag.js';
 
@@ -25,6 +26,37 @@ export interface WorkflowProps {
   readonly logRetention: RetentionDays;
 }
 
+const NAME_SUFFIX = '-DeploymentStage';
+const MAX_NAME_LENGTH = 80;
+
+/**
+ * The state machine's fixed name, derived from the stack name (`<stack>-DeploymentStage`; a long
+ * stack name is shortened and made unique by a hash). Fixed so that functions the state machine
+ * invokes can name its ARN without referencing it (see {@link deploymentStageStateMachineArn}).
+ */
+export function deploymentStageStateMachineName(scope: Construct): string {
+  const stackName = Stack.of(scope).stackName;
+  const name = `${stackName}${NAME_SUFFIX}`;
+  if (name.length <= MAX_NAME_LENGTH) return name;
+  const hash = createHash('sha256').update(stackName).digest('hex').slice(0, 8);
+  return `${stackName.slice(0, MAX_NAME_LENGTH - NAME_SUFFIX.length - hash.length - 1)}-${hash}${NAME_SUFFIX}`;
+}
+
+/**
+ * The state machine's ARN built from its fixed name (partition, region and account of the stack),
+ * for the record-success and cancel-remaining functions: they start the next queued run, and the
+ * state machine's definition references their ARNs, so `stateMachine.stateMachineArn` in their
+ * environment would be a CloudFormation circular dependency.
+ */
+export function deploymentStageStateMachineArn(scope: Construct): string {
+  return Stack.of(scope).formatArn({
+    service: 'states',
+    resource: 'stateMachine',
+    resourceName: deploymentStageStateMachineName(scope),
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
 /**
  * The deployment-stage state machine (Standard: runs wait days at approval gates), loaded from
  * the ASL file with the function ARNs substituted.
@@ -37,6 +69,7 @@ export class Workflow extends Construct {
     const { functions } = props;
     const logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineName: deploymentStageStateMachineName(this),
       stateMachineType: StateMachineType.STANDARD,
       // The file's text inline (DefinitionString), not DefinitionBody.fromFile: in this CDK
       // version fromFile uploads the file as an S3 asset, which hides definition changes from

@@ -45,6 +45,9 @@ export interface LocalDeployResult {
   /** false: this exact build already ran; nothing new started. */
   started: boolean;
   superseded: string[];
+  /** `concurrency: queue`: the run was created QUEUED behind `queuedBehind`; another process starts it. */
+  queued: boolean;
+  queuedBehind?: string;
   /** The execution history (empty when nothing started). */
   events: ExecutionEvent[];
 }
@@ -52,7 +55,9 @@ export interface LocalDeployResult {
 /**
  * `stageline deploy --local`: uploads the build to the local store exactly as a build stage
  * uploads it to S3, then triggers start-pipeline with a `Build Completed` event; the state
- * machine runs in this process with the local adapters, stack jobs as child processes.
+ * machine runs in this process with the local adapters, stack jobs as child processes. Under
+ * `concurrency: queue` a build queued behind a run of another process returns at once (QUEUED);
+ * that process starts it when its run ends, and waits for it before it returns.
  */
 export async function deployLocally(options: LocalDeployOptions): Promise<LocalDeployResult> {
   const clock = options.clock ?? systemClock;
@@ -112,14 +117,21 @@ export async function deployLocally(options: LocalDeployOptions): Promise<LocalD
   try {
     started = await startPipeline({ store, clock, starter, callbacks }, event);
     execution = starter.executions.get(started.runId);
-    if (execution) {
-      await execution.result;
-      await launcher.drain();
-    }
+    // Every execution this process ran: this run's, and the queued runs it started as it ended
+    // (and, in turn, theirs). A run queued behind one in another process returns at once.
+    await starter.settled();
+    await launcher.drain();
   } finally {
     await server?.close();
   }
-  return { run: await requireRun(store, started.runId), started: started.started, superseded: started.superseded, events: execution?.events ?? [] };
+  return {
+    run: await requireRun(store, started.runId),
+    started: started.started,
+    superseded: started.superseded,
+    queued: started.queued,
+    ...(started.queuedBehind ? { queuedBehind: started.queuedBehind } : {}),
+    events: execution?.events ?? [],
+  };
 }
 
 function readOrFail(path: string, what: string, hint: string): string {

@@ -37,7 +37,13 @@ export function formatRunTable(run: RunRecord): string[] {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]) => cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd();
   const lines = [`run ${run.runId}: ${run.status}`, line(header), ...rows.map(line)];
-  if (run.failure) lines.push(`stopped at ${run.failure.env ?? 'resolving manifests'}: ${run.failure.cause}`);
+  if (run.status === 'QUEUED') lines.push(`queued${run.queuedBehind ? ` behind ${run.queuedBehind}` : ''}: it starts when the runs before it of ${run.build.service} on ${run.build.branch} have finished`);
+  if (run.failure) lines.push(`stopped ${run.failure.env ? `at ${run.failure.env}` : neverStarted(run) ? 'before it started' : 'at resolving manifests'}: ${run.failure.cause}`);
   for (const skipped of run.skipped) lines.push(`skipped ${skipped.overlay}: ${skipped.detail}`);
   return lines;
+}
+
+/** A queued run cancelled, superseded or not startable before its execution began (it has no tasks yet). */
+function neverStarted(run: RunRecord): boolean {
+  return run.tasks.length === 0 && ['Stageline.Cancelled', 'Stageline.Superseded', 'Stageline.StartFailed'].includes(run.failure?.error ?? '');
 }

@@ -1,8 +1,9 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { JsonObject, JsonValue } from '../kustomize/json.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { ReferenceScope, SecretSource } from '../ports/secret-source.js';
 import type { VariableSource } from '../ports/variable-source.js';
+import { safeParse } from './config/zod.js';
 import { UnresolvedReferenceError } from './errors.js';
 import { formatPath, type PathSegment } from './object-path.js';
 import { findReferences, type ReferenceOccurrence } from './references.js';
@@ -25,10 +26,10 @@ export interface ReferenceContext {
 /** A variable that reads another resource's recorded stack-job outputs. `env` defaults to the deploying environment. */
 const valueFromSchema = z.strictObject({
   valueFrom: z.strictObject({
-    kind: z.string().min(1),
-    env: z.string().min(1).optional(),
-    name: z.string().min(1),
-    fieldPath: z.string().min(1),
+    kind: z.string().check(z.minLength(1)),
+    env: z.optional(z.string().check(z.minLength(1))),
+    name: z.string().check(z.minLength(1)),
+    fieldPath: z.string().check(z.minLength(1)),
   }),
 });
 
@@ -73,7 +74,7 @@ async function resolveVariable(occurrence: ReferenceOccurrence, context: Referen
     if (raw === undefined) continue;
     const where = `${where0(occurrence, context)}: variable ${occurrence.name} (${scopeName(scope)})`;
     if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
-    const parsed = valueFromSchema.safeParse(raw);
+    const parsed = safeParse(valueFromSchema, raw);
     if (!parsed.success) {
       throw new UnresolvedReferenceError(`${where}: expected a literal or { valueFrom: { kind, env, name, fieldPath } }`);
     }

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readRun } from '../../lib/pipeline/workflow/records.js';
+import { listRuns, readRun, type RunRecord } from '../../lib/pipeline/workflow/records.js';
 import { manifestKey } from '../../lib/pipeline/run-manifests.js';
 import { decideAsOperator } from '../../lib/pipeline/approvals/gate.js';
 import { FileTaskCallbacks } from '../../lib/adapters/local/file-task-callbacks.js';
 import { systemClock } from '../../lib/ports/clock.js';
-import { cancelCommand } from '../../lib/cli/commands/runs.js';
+import { cancelCommand, runsCommand, statusCommand } from '../../lib/cli/commands/runs.js';
+import { deployCommand } from '../../lib/cli/commands/deploy.js';
 import { ORGANIZATION, TestProject } from './harness.js';
 
 /**
@@ -157,6 +158,100 @@ describe('stageline cancel', () => {
       decideAsOperator({ store: service.store, callbacks, clock: systemClock }, { approvalId: run.tasks[2]!.approvalId!, approver: 'ops@acme.io', decision: 'approve', via: 'operator' }),
     ).rejects.toThrow(/closed/);
     await expect(cancelCommand({ project: service.dir, runId }, service.io)).rejects.toThrow(/already finished/);
+  });
+});
+
+describe('concurrency: queue', () => {
+  const queueService = () => {
+    const service = project({ '.stageline/organization.yaml': ORGANIZATION() });
+    service.write('stageline.yaml', service.readFile('stageline.yaml').replace('concurrency: supersede', 'concurrency: queue'));
+    return service;
+  };
+  const operatorDeps = (service: TestProject) => ({ store: service.store, callbacks: new FileTaskCallbacks(service.store), clock: systemClock });
+  /** Approves the production gate of `runId` once it waits there. */
+  const approveWhenWaiting = async (service: TestProject, runId: string) => {
+    const approvalId = await until(async () => (await readRun(service.store, runId))?.tasks.find((task) => task.status === 'WAITING_APPROVAL')?.approvalId);
+    await decideAsOperator(operatorDeps(service), { approvalId, approver: 'operator@acme.io', decision: 'approve', via: 'operator' });
+  };
+  const files = (service: TestProject, runId: string) => [...service.storeFiles().keys()].filter((key) => key.startsWith(`runs/${runId}/`));
+  const lastFinish = (run: RunRecord) => Math.max(...run.tasks.map((task) => Date.parse(task.finishedAt!)));
+  const firstStart = (run: RunRecord) => Math.min(...run.tasks.map((task) => Date.parse(task.startedAt!)));
+
+  it('runs of one branch wait for each other and start one after another, oldest first', { timeout: 90_000 }, async () => {
+    const service = queueService();
+    // Run A waits at the production gate; its process runs every queued run after it.
+    const a = service.deploy({ answer: { kind: 'wait' }, build: { commitSha: 'aaaaaaa1' } });
+    const runA = await until(() => service.runWaitingAtGate());
+
+    const b = await service.deploy({ answer: { kind: 'approve' }, build: { commitSha: 'bbbbbbb2' } });
+    expect(b).toMatchObject({ started: true, queued: true, queuedBehind: runA, superseded: [], events: [] });
+    expect(b.run).toMatchObject({ status: 'QUEUED', queuedBehind: runA, tasks: [] });
+    // `stageline deploy --local` of a queued build: says behind which run, prints the state, exits 0.
+    service.output.length = 0;
+    await deployCommand({ project: service.dir, local: true, approve: true, commit: 'ccccccc3', triggeredBy: 'dev@acme.io' }, service.io);
+    const c = { run: (await listRuns(service.store)).find((run) => run.build.commitSha === 'ccccccc3')! };
+    expect(c.run).toMatchObject({ status: 'QUEUED', queuedBehind: b.run.runId });
+    expect(service.output).toContain(`queued behind ${b.run.runId}: it starts when that run finishes`);
+    expect(service.output).toContain(`run ${c.run.runId}: QUEUED`);
+
+    // A queued run that is cancelled never starts.
+    const d = await service.deploy({ answer: { kind: 'approve' }, build: { commitSha: 'ddddddd4' } });
+    expect(d.run.status).toBe('QUEUED');
+    await cancelCommand({ project: service.dir, runId: d.run.runId }, service.io);
+    expect((await readRun(service.store, d.run.runId))!.status).toBe('CANCELLED');
+    expect(service.output).toContain(`${d.run.runId} cancelled while queued: it never started`);
+
+    // A repeated event for a queued build starts nothing and changes nothing.
+    const queuedRecord = (await service.store.get(`runs/${b.run.runId}/run.json`))!.body;
+    const repeated = await service.deploy({ answer: { kind: 'approve' }, build: { commitSha: 'bbbbbbb2' } });
+    expect(repeated).toMatchObject({ started: false, queued: false, events: [] });
+    expect(repeated.run.runId).toBe(b.run.runId);
+    expect((await service.store.get(`runs/${b.run.runId}/run.json`))!.body).toBe(queuedRecord);
+
+    // While A waits, B's environments are untouched: nothing but its run.json exists.
+    expect(files(service, b.run.runId)).toEqual([`runs/${b.run.runId}/run.json`]);
+    expect(files(service, c.run.runId)).toEqual([`runs/${c.run.runId}/run.json`]);
+    service.output.length = 0;
+    await runsCommand({ project: service.dir }, service.io);
+    expect(service.output.find((line) => line.includes(`  ${b.run.runId}  `))).toMatch(new RegExp(`QUEUED .*queued behind ${runA}`));
+    service.output.length = 0;
+    await statusCommand({ project: service.dir, runId: c.run.runId }, service.io);
+    expect(service.output[0]).toBe(`run ${c.run.runId}: QUEUED`);
+    expect(service.output.join('\n')).toContain(`queued behind ${b.run.runId}`);
+
+    // Approving A lets A finish; B starts (in A's process), then C after B.
+    await approveWhenWaiting(service, runA);
+    await approveWhenWaiting(service, b.run.runId);
+    await approveWhenWaiting(service, c.run.runId);
+    const { run: finishedA } = await a;
+
+    const runs = new Map((await listRuns(service.store)).map((run) => [run.runId, run]));
+    const [runB, runC, runD] = [runs.get(b.run.runId)!, runs.get(c.run.runId)!, runs.get(d.run.runId)!];
+    for (const run of [finishedA, runB, runC]) {
+      expect(run.status, run.runId).toBe('SUCCEEDED');
+      expect(statuses(run)).toEqual(['app-dev:SUCCEEDED', 'app-staging:SUCCEEDED', 'app-production:SUCCEEDED']);
+    }
+    expect(firstStart(runB)).toBeGreaterThanOrEqual(lastFinish(finishedA));
+    expect(firstStart(runC)).toBeGreaterThanOrEqual(lastFinish(runB));
+    expect(runD).toMatchObject({ status: 'CANCELLED', tasks: [] });
+    expect(files(service, d.run.runId).sort()).toEqual([`runs/${d.run.runId}/cancel`, `runs/${d.run.runId}/run.json`]);
+    // The last run deployed is C's build, everywhere.
+    const production = await service.store.get('deployed/acme/app-production/hello-service.yaml');
+    expect(production?.body).toContain('hello-service:ccccccc3');
+  });
+
+  it('a queued run starts when the run before it is cancelled (Cancel remaining environments)', { timeout: 60_000 }, async () => {
+    const service = queueService();
+    const first = service.deploy({ answer: { kind: 'wait' }, build: { commitSha: 'eeeeeee5' } });
+    const runE = await until(() => service.runWaitingAtGate());
+    const queued = await service.deploy({ answer: { kind: 'approve' }, build: { commitSha: 'fffffff6' } });
+    expect(queued.queued).toBe(true);
+    // Cancelling the running run ends it (Cancel remaining environments), which starts the queued one.
+    await cancelCommand({ project: service.dir, runId: runE }, service.io);
+    await approveWhenWaiting(service, queued.run.runId);
+    const { run } = await first;
+    expect(run.status).toBe('CANCELLED');
+    expect((await readRun(service.store, queued.run.runId))!.status).toBe('SUCCEEDED');
   });
 });
 

@@ -39,6 +39,10 @@ export class TestProject {
     writeFileSync(join(this.dir, path), content);
   }
 
+  readFile(path: string): string {
+    return readFileSync(join(this.dir, path), 'utf8');
+  }
+
   /** The patch file of one of the example's overlays. */
   readOverlayPatch(overlay: string): string {
     const dir = join(this.dir, '_kustomize', 'overlays', overlay);

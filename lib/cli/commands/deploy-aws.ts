@@ -156,18 +156,19 @@ async function followRun(input: FollowInput): Promise<RunRecord> {
   try {
     for (;;) {
       const run = await readRun(store, runId);
-      if (run && run.status !== 'RUNNING') return run;
+      // A queued run has not started yet: keep following until it runs and ends.
+      if (run && run.status !== 'RUNNING' && run.status !== 'QUEUED') return run;
       if (!run && Date.now() - started > input.startTimeoutMs) {
         throw new StagelineError('RUN_NOT_STARTED', `no run ${runId} appeared within ${Math.round(input.startTimeoutMs / 1000)} s of the Build Completed event`, {
           hint: "the start-pipeline function's log says why (a build.json it refused, a missing organization config)",
         });
       }
       // Every 10th poll: an execution that ended without updating run.json would otherwise be followed forever.
-      if (run && input.executionArn && ++polls % 10 === 0) {
+      if (run && run.status !== 'QUEUED' && input.executionArn && ++polls % 10 === 0) {
         const ended = await executionEnded(input.sfn, input.executionArn);
         if (ended) {
           const latest = (await readRun(store, runId)) ?? run;
-          if (latest.status !== 'RUNNING') return latest;
+          if (latest.status !== 'RUNNING' && latest.status !== 'QUEUED') return latest;
           throw new StagelineError('RUN_ENDED_UNRECORDED', `execution ${runId} ended ${ended}, but its run record still says RUNNING`, {
             hint: 'the execution history in the console says which step stopped it',
           });

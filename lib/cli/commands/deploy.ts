@@ -89,13 +89,20 @@ export async function deployCommand(options: DeployOptions, io: CliIo): Promise<
     });
     clearInterval(follow);
     await watcher?.stop();
-    if (!result.started) {
+    if (!result.started && result.run.status === 'QUEUED') {
+      io.err(`this build is already queued as ${result.run.runId}${result.run.queuedBehind ? ` behind ${result.run.queuedBehind}` : ''}; nothing new started`);
+    } else if (!result.started) {
       io.err(`this build already ran as ${result.run.runId} (${result.run.status}); nothing new started`);
       io.err('hint: a changed overlay, --commit or --image makes a new build');
     }
+    if (result.queued) {
+      io.err(`queued behind ${result.queuedBehind ?? 'an older run of this branch'}: it starts when that run finishes`);
+      io.err(`hint: the process running that run starts this one and shows its progress; follow it with stageline status ${result.run.runId} --project ${options.project}`);
+    }
     for (const older of result.superseded) io.err(`superseded older run ${older}`);
     for (const line of formatRunTable(result.run)) io.out(line);
-    if (result.run.status !== 'SUCCEEDED') {
+    // A queued run is not a failure: it starts when the run before it finishes.
+    if (result.run.status !== 'SUCCEEDED' && result.run.status !== 'QUEUED') {
       throw new StagelineError('RUN_FAILED', `run ${result.run.runId} ${result.run.status.toLowerCase()}${result.run.failure ? `: ${result.run.failure.cause}` : ''}`, {
         hint: `details: stageline status ${result.run.runId} --project ${options.project}`,
       });

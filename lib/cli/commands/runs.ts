@@ -18,7 +18,7 @@ export async function runsCommand(options: StoreOptions & { json?: boolean }, io
   const store = new DirectoryArtifactStore(localPaths(io.cwd, options).stateDir);
   const runs = await listRuns(store);
   if (options.json) {
-    io.out(JSON.stringify(runs.map((run) => ({ runId: run.runId, service: run.build.service, commitSha: run.build.commitSha, branch: run.build.branch, status: run.status, createdAt: run.createdAt, finishedAt: run.finishedAt ?? null })), null, 2));
+    io.out(JSON.stringify(runs.map((run) => ({ runId: run.runId, service: run.build.service, commitSha: run.build.commitSha, branch: run.build.branch, status: run.status, ...(run.queuedBehind ? { queuedBehind: run.queuedBehind } : {}), createdAt: run.createdAt, finishedAt: run.finishedAt ?? null })), null, 2));
     return;
   }
   if (runs.length === 0) {
@@ -26,7 +26,7 @@ export async function runsCommand(options: StoreOptions & { json?: boolean }, io
     return;
   }
   for (const run of runs) {
-    const envs = run.tasks.map((task) => `${task.env}:${task.status}`).join(' ');
+    const envs = run.status === 'QUEUED' ? `queued behind ${run.queuedBehind ?? 'an older run'}` : run.tasks.map((task) => `${task.env}:${task.status}`).join(' ');
     io.out(`${run.createdAt}  ${run.runId}  ${run.status.padEnd(10)}  ${run.build.branch}  ${envs}`);
   }
 }
@@ -42,10 +42,11 @@ export async function statusCommand(options: StoreOptions & { runId: string; jso
   for (const line of formatRunTable(run)) io.out(line);
 }
 
-/** `stageline cancel <run>`: the next environment will not start; a waiting gate stops now. */
+/** `stageline cancel <run>`: the next environment will not start; a waiting gate stops now; a queued run never starts. */
 export async function cancelCommand(options: StoreOptions & { runId: string }, io: CliIo): Promise<void> {
   const paths = localPaths(io.cwd, options);
   const store = new DirectoryArtifactStore(paths.stateDir);
   const run = await requestCancel({ store, callbacks: new FileTaskCallbacks(store), clock: systemClock }, options.runId, { reason: 'cancelled', by: operatorIdentity(paths.project) });
-  io.out(`cancellation requested for ${run.runId}: the environment being applied finishes, later ones are cancelled`);
+  if (run.status === 'CANCELLED') io.out(`${run.runId} cancelled while queued: it never started`);
+  else io.out(`cancellation requested for ${run.runId}: the environment being applied finishes, later ones are cancelled`);
 }

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { parseDuration } from '../duration.js';
 import { API_VERSION, dnsLabel, duration, email } from './common.js';
 import { parseConfigYaml } from './parse-config.js';
@@ -12,34 +12,38 @@ export const DEFAULT_STACK_JOB_TIMEOUT = '1h';
 const approvalSchema = z
   .strictObject({
     /** Whether every deployment to this environment waits for approval. Default false. */
-    required: z.boolean().default(false),
+    required: z._default(z.boolean(), false),
     /** Who may approve (email addresses). Required when `required` is true. */
-    approvers: z.array(email).default([]),
+    approvers: z._default(z.array(email), []),
     /** Distinct approvals needed. Default 1. */
-    minApprovals: z.int().min(1).default(1),
+    minApprovals: z._default(z.int().check(z.minimum(1)), 1),
     /** How long a gate waits before the task times out. Default 72h. */
-    timeout: duration.default(DEFAULT_APPROVAL_TIMEOUT),
+    timeout: z._default(duration, DEFAULT_APPROVAL_TIMEOUT),
   })
-  .superRefine((approval, context) => {
-    if (approval.required && approval.approvers.length === 0) {
-      context.addIssue({ code: 'custom', path: ['approvers'], message: 'expected at least one approver when approval is required' });
-    }
-    if (approval.approvers.length > 0 && approval.minApprovals > approval.approvers.length) {
-      context.addIssue({
-        code: 'custom',
-        path: ['minApprovals'],
-        message: `expected at most ${approval.approvers.length} (the number of approvers), got ${approval.minApprovals}`,
-      });
-    }
-  });
+  .check(
+    z.superRefine((approval, context) => {
+      if (approval.required && approval.approvers.length === 0) {
+        context.addIssue({ code: 'custom', path: ['approvers'], message: 'expected at least one approver when approval is required' });
+      }
+      if (approval.approvers.length > 0 && approval.minApprovals > approval.approvers.length) {
+        context.addIssue({
+          code: 'custom',
+          path: ['minApprovals'],
+          message: `expected at most ${approval.approvers.length} (the number of approvers), got ${approval.minApprovals}`,
+        });
+      }
+    }),
+  );
 
 const environmentSchema = z.strictObject({
   name: dnsLabel('an environment name'),
-  approval: approvalSchema.optional(),
-  credentials: z.strictObject({ awsRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, { error: 'expected an IAM role ARN' }).optional() }).optional(),
+  approval: z.optional(approvalSchema),
+  credentials: z.optional(
+    z.strictObject({ awsRoleArn: z.optional(z.string().check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, { error: 'expected an IAM role ARN' }))) }),
+  ),
 });
 
-const provisionerSchema = z.strictObject({ preview: z.string().optional(), apply: z.string() });
+const provisionerSchema = z.strictObject({ preview: z.optional(z.string()), apply: z.string() });
 
 export const organizationSchema = z.strictObject({
   apiVersion: z.literal(API_VERSION, { error: `expected "${API_VERSION}"` }),
@@ -47,10 +51,9 @@ export const organizationSchema = z.strictObject({
   metadata: z.looseObject({ name: dnsLabel('an organization name') }),
   spec: z.strictObject({
     /** The promotion order, first to last. */
-    environments: z
-      .array(environmentSchema)
-      .min(1, { error: 'expected at least one environment' })
-      .superRefine((environments, context) => {
+    environments: z.array(environmentSchema).check(
+      z.minLength(1, { error: 'expected at least one environment' }),
+      z.superRefine((environments, context) => {
         const seen = new Set<string>();
         environments.forEach((environment, index) => {
           if (seen.has(environment.name)) {
@@ -59,14 +62,16 @@ export const organizationSchema = z.strictObject({
           seen.add(environment.name);
         });
       }),
-    stackJobs: z
-      .strictObject({
-        runner: z.enum(['codebuild', 'local']).default('codebuild'),
-        provisioners: z.record(z.string(), provisionerSchema).default({}),
+    ),
+    stackJobs: z._default(
+      z.strictObject({
+        runner: z._default(z.enum(['codebuild', 'local']), 'codebuild'),
+        provisioners: z._default(z.record(z.string(), provisionerSchema), {}),
         /** How long one stack job (preview + apply) may run before the task times out. Default 1h. */
-        timeout: duration.default(DEFAULT_STACK_JOB_TIMEOUT),
-      })
-      .default({ runner: 'codebuild', provisioners: {}, timeout: DEFAULT_STACK_JOB_TIMEOUT }),
+        timeout: z._default(duration, DEFAULT_STACK_JOB_TIMEOUT),
+      }),
+      { runner: 'codebuild', provisioners: {}, timeout: DEFAULT_STACK_JOB_TIMEOUT },
+    ),
   }),
 });
 

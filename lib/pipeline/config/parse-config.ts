@@ -1,15 +1,16 @@
 import { parseDocument } from 'yaml';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { ConfigError } from '../../errors.js';
 import { formatPath, type PathSegment } from '../object-path.js';
+import { safeParse } from './zod.js';
 
 /**
  * Parses YAML `text` read from `file` and validates it with `schema`. Errors are ConfigErrors
  * of one line: `<file>: <path>: <what was expected>` (plus how many other problems there are).
  */
-export function parseConfigYaml<S extends z.ZodType>(schema: S, text: string, file: string, hint?: string): z.output<S> {
+export function parseConfigYaml<S extends z.ZodMiniType>(schema: S, text: string, file: string, hint?: string): z.output<S> {
   const data = parseYamlText(text, file);
-  const result = schema.safeParse(data);
+  const result = safeParse(schema, data);
   if (result.success) return result.data;
   const issues = result.error.issues;
   const first = describeIssue(issues[0]!, data);

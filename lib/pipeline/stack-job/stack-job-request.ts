@@ -1,6 +1,7 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { StagelineError } from '../../errors.js';
 import type { StackJobRequest } from '../../ports/stack-job-launcher.js';
+import { safeParse } from '../config/zod.js';
 
 /** The job handed to the runner is missing, not JSON, or lacks a field. */
 export class StackJobRequestError extends StagelineError {
@@ -9,21 +10,21 @@ export class StackJobRequestError extends StagelineError {
   }
 }
 
-const text = z.string().min(1);
+const text = z.string().check(z.minLength(1));
 
 const requestSchema = z.object({
   runId: text,
   org: text,
   service: text,
-  taskIndex: z.int().min(0),
+  taskIndex: z.int().check(z.minimum(0)),
   overlay: text,
   env: text,
   kind: text,
   name: text,
   manifestKey: text,
-  digest: z.string().regex(/^[0-9a-f]{64}$/, { error: 'expected a lowercase sha256 hex digest' }),
+  digest: z.string().check(z.regex(/^[0-9a-f]{64}$/, { error: 'expected a lowercase sha256 hex digest' })),
   taskToken: text,
-  awsRoleArn: text.optional(),
+  awsRoleArn: z.optional(text),
 });
 
 /**
@@ -37,7 +38,7 @@ export function parseStackJobRequest(json: string, from: string): StackJobReques
   } catch {
     throw new StackJobRequestError(`${from}: not valid JSON`, { hint: 'pass the job as a JSON object: {"runId": ..., "taskToken": ...}' });
   }
-  const result = requestSchema.safeParse(data);
+  const result = safeParse(requestSchema, data);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const field = issue.path.length > 0 ? issue.path.join('.') : '(the job)';

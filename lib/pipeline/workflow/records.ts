@@ -17,7 +17,11 @@ export interface BuildEvent {
   triggeredBy: string;
 }
 
-export type RunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'SUPERSEDED';
+/**
+ * QUEUED: created under `concurrency: queue` while an older run of the same service and branch is
+ * active; nothing started yet. It becomes RUNNING when the runs before it have finished.
+ */
+export type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'SUPERSEDED';
 
 export type TaskStatus =
   | 'PENDING'
@@ -60,6 +64,8 @@ export interface RunRecord {
   finishedAt?: string;
   /** The newer run of the same service and branch that replaced this one. */
   supersededBy?: string;
+  /** A queued run: the run it waited for when it was created (the newest older active run of its service and branch). */
+  queuedBehind?: string;
   /** Why the run stopped, for a failed run: the environment and a one-line reason. */
   failure?: { env?: string; error: string; cause: string };
   /** Empty until the tasks are created (the manifests resolve first). */
@@ -127,6 +133,35 @@ export async function updateRun(store: ArtifactStore, runId: string, mutate: (ru
     try {
       await store.put(runKey(runId), serialize(run), { ifMatch: object.etag });
       await writeTaskFiles(store, run, run.tasks.filter((task, index) => JSON.stringify(task) !== before[index]));
+      return run;
+    } catch (error) {
+      if (!isPreconditionFailed(error) || attempt >= 20) throw error;
+    }
+  }
+}
+
+/**
+ * Compare-and-swap of run.json guarded by `when`: applies `mutate` only if `when(run)` holds on
+ * the record as stored at the moment of the write; undefined when it does not (someone else
+ * changed the run first). Several writers racing on the same transition: exactly one wins.
+ * Run-level fields only: the task files are not rewritten.
+ */
+export async function updateRunIf(
+  store: ArtifactStore,
+  runId: string,
+  when: (run: RunRecord) => boolean,
+  mutate: (run: RunRecord) => void,
+  now: Date,
+): Promise<RunRecord | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    const object = await store.get(runKey(runId));
+    if (!object) throw new RunNotFoundError(runId);
+    const run = JSON.parse(object.body) as RunRecord;
+    if (!when(run)) return undefined;
+    mutate(run);
+    run.updatedAt = now.toISOString();
+    try {
+      await store.put(runKey(runId), serialize(run), { ifMatch: object.etag });
       return run;
     } catch (error) {
       if (!isPreconditionFailed(error) || attempt >= 20) throw error;

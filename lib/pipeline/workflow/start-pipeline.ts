@@ -1,23 +1,25 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import { safeParse } from '../config/zod.js';
 import { ConfigError } from '../../errors.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ExecutionStarter } from '../../ports/execution-starter.js';
 import type { TaskCallbacks } from '../../ports/task-callbacks.js';
 import { requestCancel } from './cancellation.js';
-import { createRun, listRuns, type BuildEvent, type RunRecord } from './records.js';
+import { predecessorOf, startNextQueued } from './queue.js';
+import { createRun, listRuns, requireRun, updateRunIf, type BuildEvent, type RunRecord } from './records.js';
 import { loadBuildSource, loadService } from './source-tree.js';
 import type { ExecutionInput } from './steps.js';
 
 const buildEventSchema = z.strictObject({
-  org: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'expected a DNS label' }),
-  service: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'expected a DNS label' }).max(63),
-  commitSha: z.string().regex(/^[0-9a-f]{7,64}$/, { error: 'expected a hex commit sha (7 to 64 characters)' }),
-  branch: z.string().min(1).max(255),
-  tag: z.string().min(1).optional(),
-  image: z.string().min(1).max(1024),
-  triggeredBy: z.string().min(1).max(320),
+  org: z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'expected a DNS label' })),
+  service: z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'expected a DNS label' }), z.maxLength(63)),
+  commitSha: z.string().check(z.regex(/^[0-9a-f]{7,64}$/, { error: 'expected a hex commit sha (7 to 64 characters)' })),
+  branch: z.string().check(z.minLength(1), z.maxLength(255)),
+  tag: z.optional(z.string().check(z.minLength(1))),
+  image: z.string().check(z.minLength(1), z.maxLength(1024)),
+  triggeredBy: z.string().check(z.minLength(1), z.maxLength(320)),
 });
 
 export interface StartDeps {
@@ -29,10 +31,20 @@ export interface StartDeps {
 
 export interface StartResult {
   runId: string;
-  /** false: a run for this exact build event exists already (a repeated event starts nothing). */
+  /**
+   * false: a run for this exact build event exists already (a repeated event starts nothing).
+   * true: the run was created (and started, unless `queued`).
+   */
   started: boolean;
   /** Older runs of the same service and branch this one supersedes. */
   superseded: string[];
+  /**
+   * `concurrency: queue`: true when the run was created QUEUED (another run of the same service
+   * and branch is active); it starts when the runs before it have finished.
+   */
+  queued: boolean;
+  /** A queued run: the run it waits for (the newest older active run of its service and branch). */
+  queuedBehind?: string;
 }
 
 /**
@@ -45,10 +57,15 @@ export async function startPipeline(deps: StartDeps, event: unknown): Promise<St
   const build = await buildFromEvent(deps.store, event);
   const runId = executionNameFor(build);
   const now = deps.clock.now().toISOString();
-  const run: RunRecord = { schemaVersion: 1, runId, build, status: 'RUNNING', createdAt: now, updatedAt: now, tasks: [], skipped: [], warnings: [] };
   // Read the service's policy before anything is written: a broken upload starts nothing.
   const service = loadService(await loadBuildSource(deps.store, build.service, build.commitSha));
-  if (!(await createRun(deps.store, run))) return { runId, started: false, superseded: [] };
+  const queue = service.spec.concurrency === 'queue';
+  // Under `queue` every run is created QUEUED and only the compare-and-swap in startNextQueued
+  // makes one RUNNING, so a run never starts beside another of its lane, however events interleave.
+  const run: RunRecord = { schemaVersion: 1, runId, build, status: queue ? 'QUEUED' : 'RUNNING', createdAt: now, updatedAt: now, tasks: [], skipped: [], warnings: [] };
+  if (!(await createRun(deps.store, run))) return { runId, started: false, superseded: [], queued: false };
+
+  if (queue) return enqueue(deps, run);
 
   const superseded: string[] = [];
   if (service.spec.concurrency === 'supersede') {
@@ -61,7 +78,25 @@ export async function startPipeline(deps: StartDeps, event: unknown): Promise<St
   }
   const input: ExecutionInput = { runId, build };
   await deps.starter.start(runId, input as unknown as Record<string, never>);
-  return { runId, started: true, superseded };
+  return { runId, started: true, superseded, queued: false };
+}
+
+/**
+ * A run just created QUEUED: start the oldest queued run of its lane if none is running (this
+ * one, when its lane is idle); otherwise it stays QUEUED and records the run it waits for.
+ */
+async function enqueue(deps: StartDeps, run: RunRecord): Promise<StartResult> {
+  const { runId, build } = run;
+  await startNextQueued(deps, { service: build.service, branch: build.branch });
+  const current = await requireRun(deps.store, runId);
+  if (current.status !== 'QUEUED') return { runId, started: true, superseded: [], queued: false };
+  const behind = predecessorOf(await listRuns(deps.store), current);
+  if (behind) {
+    await updateRunIf(deps.store, runId, (record) => record.status === 'QUEUED', (record) => {
+      record.queuedBehind = behind.runId;
+    }, deps.clock.now());
+  }
+  return { runId, started: true, superseded: [], queued: true, ...(behind ? { queuedBehind: behind.runId } : {}) };
 }
 
 /** `<service>-<commit12>-<digest12>`: the same build event always names the same execution (≤ 80 characters). */
@@ -72,12 +107,12 @@ export function executionNameFor(build: BuildEvent): string {
 }
 
 async function buildFromEvent(store: ArtifactStore, event: unknown): Promise<BuildEvent> {
-  const envelope = z.looseObject({ source: z.string().optional(), 'detail-type': z.string().optional(), detail: z.unknown() }).safeParse(event);
+  const envelope = safeParse(z.looseObject({ source: z.optional(z.string()), 'detail-type': z.optional(z.string()), detail: z.unknown() }), event);
   if (!envelope.success) throw new ConfigError('start-pipeline: expected an EventBridge event with a detail object');
   const { source, detail } = envelope.data;
   const detailType = envelope.data['detail-type'];
   if (source === 'aws.s3' || detailType === 'Object Created') {
-    const key = z.looseObject({ object: z.looseObject({ key: z.string() }) }).safeParse(detail);
+    const key = safeParse(z.looseObject({ object: z.looseObject({ key: z.string() }) }), detail);
     const objectKey = key.success ? decodeURIComponent(key.data.object.key.replace(/\+/g, ' ')) : '';
     if (!/^builds\/[^/]+\/[^/]+\/build\.json$/.test(objectKey)) {
       throw new ConfigError(`start-pipeline: S3 event for ${objectKey || '(no key)'} is not a builds/<service>/<commit>/build.json`);
@@ -93,7 +128,7 @@ async function buildFromEvent(store: ArtifactStore, event: unknown): Promise<Bui
 }
 
 function validateBuild(value: unknown, where: string): BuildEvent {
-  const parsed = buildEventSchema.safeParse(value);
+  const parsed = safeParse(buildEventSchema, value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const path = issue.path.join('.') || '(root)';

@@ -1,6 +1,7 @@
 import { buildKustomization } from '../../kustomize/build.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { Clock } from '../../ports/clock.js';
+import type { ExecutionStarter } from '../../ports/execution-starter.js';
 import type { Notifier } from '../../ports/notifier.js';
 import type { StackJobLauncher } from '../../ports/stack-job-launcher.js';
 import { WorkflowErrors } from '../../ports/task-callbacks.js';
@@ -10,7 +11,8 @@ import { createDeploymentTasks, taskIdentity, type TaskIdentity } from '../deplo
 import { resolveManifests, type ManifestSummary, type SkippedOverlay } from '../resolve-manifests.js';
 import { manifestKey, storeRunManifests } from '../run-manifests.js';
 import { DEFAULT_STACK_JOB_TIMEOUT } from '../config/organization.js';
-import { FINAL_TASK_STATUSES, readCancelRequest, requireRun, updateRun, updateTask, type BuildEvent, type RunStatus, type TaskStatus } from './records.js';
+import { FINAL_TASK_STATUSES, readCancelRequest, requireRun, updateRun, updateTask, type BuildEvent, type RunRecord, type RunStatus, type TaskStatus } from './records.js';
+import { laneOf, startNextQueued } from './queue.js';
 import { loadBuildSource, loadOrganization, loadService, SOURCE_ROOT } from './source-tree.js';
 import { WorkflowStepError } from './step-error.js';
 
@@ -33,6 +35,11 @@ export interface ExecutionInput {
 export interface StepDeps {
   store: ArtifactStore;
   clock: Clock;
+  /**
+   * Starts the next queued run of the same service and branch when a run ends (`concurrency:
+   * queue`). Optional: without it the final steps start nothing (a deployment that never queues).
+   */
+  starter?: ExecutionStarter;
 }
 
 // --- Resolve manifests ----------------------------------------------------------------------------
@@ -238,6 +245,7 @@ export async function cancelRemainingStep(deps: StepDeps, input: { runId: string
     record.failure = { ...(failed ? { env: failed.env } : {}), error, cause };
     record.finishedAt = now.toISOString();
   }, now);
+  await startQueuedAfter(deps, run);
   return { status: run.status };
 }
 
@@ -259,7 +267,14 @@ export async function recordSuccessStep(deps: StepDeps, input: { runId: string }
     record.status = 'SUCCEEDED';
     record.finishedAt = now.toISOString();
   }, now);
+  await startQueuedAfter(deps, run);
   return { status: run.status };
+}
+
+/** The run has ended: the oldest queued run of its service and branch starts (exactly once, see startNextQueued). */
+async function startQueuedAfter(deps: StepDeps, run: RunRecord): Promise<void> {
+  if (!deps.starter) return;
+  await startNextQueued({ store: deps.store, clock: deps.clock, starter: deps.starter }, laneOf(run));
 }
 
 function oneLine(text: string): string {

@@ -14,7 +14,7 @@ beforeAll(() => {
 });
 
 describe('the Lambda functions', () => {
-  it('are the eight Stageline entries, each on nodejs22.x with an index.handler', () => {
+  it('are the nine Stageline entries, each on nodejs22.x with an index.handler', () => {
     expect(Object.keys(stack.functions).sort()).toEqual([...FUNCTION_NAMES].sort());
     for (const construct of Object.values(stack.functions)) {
       template.hasResourceProperties('AWS::Lambda::Function', {
@@ -24,7 +24,7 @@ describe('the Lambda functions', () => {
       });
     }
     const runtimes = Object.values(stack.functions).map((construct) => template.toJSON()['Resources'][logicalId(stack, construct.function)]['Properties']['Runtime']);
-    expect(runtimes).toEqual(Array(8).fill('nodejs22.x'));
+    expect(runtimes).toEqual(Array(9).fill('nodejs22.x'));
   });
 
   it('all know the bucket; each gets exactly the variables it reads', () => {
@@ -38,6 +38,8 @@ describe('the Lambda functions', () => {
       ['APPROVAL_KEY_SECRET_ARN', 'APPROVAL_URL', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BUCKET_NAME', 'SLACK_WEBHOOK_URL', 'TOPIC_ARN'],
     );
     expect(Object.keys(environmentOf('approval')).sort()).toEqual(['APPROVAL_KEY_SECRET_ARN', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BUCKET_NAME']);
+    // The watcher answers with the task token it reads from the job: it needs no state machine ARN.
+    expect(Object.keys(environmentOf('stack-job-watcher')).sort()).toEqual(['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BUCKET_NAME']);
   });
 
   it('publishes the approval page as a public function URL (links are signed)', () => {

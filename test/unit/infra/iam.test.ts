@@ -55,7 +55,9 @@ describe('IAM', () => {
     const holders = (action: string) => new Set(statementsWith(action).flatMap(({ roles }) => roles));
     const role = (construct: { role: object }) => logicalId(stack, construct.role as never);
     expect(holders('states:SendTaskSuccess')).toEqual(new Set([runnerRole, role(stack.functions['approval']!)]));
-    expect(holders('states:SendTaskFailure')).toEqual(new Set([runnerRole, role(stack.functions['approval']!), role(stack.functions['start-pipeline']!)]));
+    expect(holders('states:SendTaskFailure')).toEqual(
+      new Set([runnerRole, role(stack.functions['approval']!), role(stack.functions['start-pipeline']!), role(stack.functions['stack-job-watcher']!)]),
+    );
     expect(holders('states:SendTaskHeartbeat')).toEqual(new Set([runnerRole]));
   });
 
@@ -79,6 +81,21 @@ describe('IAM', () => {
     const { template: plain } = synthesize({ environmentRoleArns: {} });
     const assumes = allowStatements(plain).filter(({ statement }) => asArray(statement.Action).some((action) => action.startsWith('sts:')));
     expect(assumes).toEqual([]);
+  });
+
+  it('lets the stack-job watcher read and write runs/ and fail tasks of the state machine, nothing else', () => {
+    const watcher = logicalId(stack, stack.stackJobs.watcher.role);
+    const bucket = logicalId(stack, stack.storage.bucket);
+    const stateMachine = `<${logicalId(stack, stack.workflow.stateMachine)}>`;
+    const granted = allowStatements(template)
+      .filter(({ roles }) => roles.includes(watcher))
+      .flatMap(({ statement }) => asArray(statement.Action).map((action) => `${action} ${resources(statement).join(' ')}`));
+    expect(granted.filter((grant) => !grant.startsWith('logs:')).sort()).toEqual(
+      [`s3:GetObject <${bucket}.Arn>/runs/*`, `s3:ListBucket <${bucket}.Arn>`, `s3:PutObject <${bucket}.Arn>/runs/*`, `states:SendTaskFailure ${stateMachine}`].sort(),
+    );
+    // Its own log group only.
+    const logGroup = `<${logicalId(stack, stack.stackJobs.watcher.node.findChild('Logs') as never)}.Arn>`;
+    for (const grant of granted.filter((entry) => entry.startsWith('logs:'))) expect(grant.split(' ').slice(1)).toEqual([logGroup]);
   });
 
   it('lets only the runner write deployed/ and outputs/', () => {

@@ -29,11 +29,44 @@ describe('build-complete triggers', () => {
 
   it('both target the start-pipeline function, which EventBridge may invoke', () => {
     const startPipeline = logicalId(stack, stack.functions['start-pipeline']!.function);
-    expect(rules()).toHaveLength(2);
-    for (const rule of rules()) expect(rule.Targets.map((target) => target.Arn)).toEqual([{ 'Fn::GetAtt': [startPipeline, 'Arn'] }]);
+    const starting = rules().filter((rule) => JSON.stringify(rule.EventPattern['source']) !== '["aws.codebuild"]');
+    expect(starting).toHaveLength(2);
+    for (const rule of starting) expect(rule.Targets.map((target) => target.Arn)).toEqual([{ 'Fn::GetAtt': [startPipeline, 'Arn'] }]);
     const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter(
       (permission) => JSON.stringify(permission['Properties']['FunctionName']).includes(startPipeline) && permission['Properties']['Principal'] === 'events.amazonaws.com',
     );
     expect(permissions).toHaveLength(2);
+  });
+});
+
+describe('stack-job builds that end before the runner reports', () => {
+  const rule = () => template.toJSON()['Resources'][logicalId(stack, stack.stackJobs.buildEnded)]['Properties'] as {
+    EventPattern: Record<string, unknown>;
+    Targets: { Arn: unknown; RetryPolicy?: unknown }[];
+    State?: string;
+  };
+
+  it('match CodeBuild state changes of the runner project only, ending FAILED, FAULT, STOPPED or TIMED_OUT', () => {
+    expect(rule().EventPattern).toEqual({
+      source: ['aws.codebuild'],
+      'detail-type': ['CodeBuild Build State Change'],
+      detail: {
+        'project-name': [{ Ref: logicalId(stack, stack.stackJobs.project) }],
+        'build-status': ['FAILED', 'FAULT', 'STOPPED', 'TIMED_OUT'],
+      },
+    });
+    const codebuildRules = Object.values(template.findResources('AWS::Events::Rule')).filter((resource) => JSON.stringify(resource['Properties']['EventPattern']).includes('aws.codebuild'));
+    expect(codebuildRules).toHaveLength(1);
+  });
+
+  it('go to the stack-job-watcher function (and only there), which EventBridge may invoke from this rule', () => {
+    const watcher = logicalId(stack, stack.functions['stack-job-watcher']!.function);
+    expect(stack.functions['stack-job-watcher']).toBe(stack.stackJobs.watcher);
+    expect(rule().Targets.map((target) => target.Arn)).toEqual([{ 'Fn::GetAtt': [watcher, 'Arn'] }]);
+    expect(rule().Targets[0]!.RetryPolicy).toEqual({ MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 });
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((permission) => JSON.stringify(permission['Properties']['FunctionName']).includes(watcher));
+    expect(permissions.map((permission) => permission['Properties'])).toEqual([
+      expect.objectContaining({ Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [logicalId(stack, stack.stackJobs.buildEnded), 'Arn'] } }),
+    ]);
   });
 });
