@@ -63,6 +63,9 @@ export function buildProgram(io: CliIo): Command {
     .option('--env <overlay>', 'overlay to read', 'local')
     .option('--set <K=V>', 'add or override a variable (repeatable)', collect, [])
     .option('--org-config <file>', 'organization config (default .stageline/organization.yaml)')
+    .option('--secrets-file <file>', 'local secret source (default .stageline/secrets.yaml)')
+    .option('--variables-file <file>', 'local variable source (default .stageline/variables.yaml)')
+    .option('--state-dir <dir>', 'local store, for variables read from stack-job outputs (default .stageline/store)')
     .action(async (options) => {
       const { dotEnvCommand } = await import('./commands/dot-env.js');
       await dotEnvCommand(options, io);

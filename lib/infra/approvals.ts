@@ -7,7 +7,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -58,7 +58,14 @@ export class Approvals extends Construct {
       masterKey: Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
       enforceSSL: true,
     });
-    for (const email of props.approverEmails) this.topic.addSubscription(new EmailSubscription(email));
+    // One email per approver is published, each holding only that approver's signed link: every
+    // subscription must receive only its own (a link is that approver's capability).
+    for (const email of props.approverEmails) {
+      const approver = email.trim().toLowerCase();
+      this.topic.addSubscription(
+        new EmailSubscription(approver, { filterPolicy: { approver: SubscriptionFilter.stringFilter({ allowlist: [approver] }) } }),
+      );
+    }
 
     this.approval = new StagelineFunction(this, 'ApprovalPage', {
       name: 'approval',
@@ -67,6 +74,8 @@ export class Approvals extends Construct {
       bucket: props.bucket,
       logRetention: props.logRetention,
       environment: { APPROVAL_KEY_SECRET_ARN: this.keyring.secretArn },
+      // Public URL: a flood of requests must not take the concurrency the workflow steps need.
+      reservedConcurrentExecutions: 10,
     });
     this.keyring.grantRead(this.approval.role);
     // Public on purpose: approvers are people with an email link, not AWS principals. Every

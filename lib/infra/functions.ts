@@ -69,6 +69,8 @@ export interface StagelineFunctionProps {
   readonly environment?: Record<string, string>;
   readonly timeout?: Duration;
   readonly memorySize?: number;
+  /** Cap for a function reachable from outside (the approval page's public URL). */
+  readonly reservedConcurrentExecutions?: number;
   readonly logRetention: RetentionDays;
 }
 
@@ -102,6 +104,7 @@ export class StagelineFunction extends Construct {
       logGroup,
       timeout: props.timeout ?? Duration.seconds(30),
       memorySize: props.memorySize ?? 512,
+      ...(props.reservedConcurrentExecutions ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
       environment: {
         BUCKET_NAME: props.bucket.bucketName,
         // The functions share code with the CLI, which still supports Node 20.

@@ -100,6 +100,9 @@ export class StackJobs extends Construct {
         },
       }),
       timeout: props.timeout,
+      // A build still queued after this is dropped rather than started hours late (CodeBuild's
+      // default is 8 h): its workflow step will have timed out long before.
+      queuedTimeout: Duration.minutes(10),
       logging: { cloudWatch: { logGroup } },
     });
     this.role = this.project.role as Role;

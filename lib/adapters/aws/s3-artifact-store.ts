@@ -14,7 +14,7 @@ export interface S3ArtifactStoreOptions {
  * The ArtifactStore over one S3 bucket (DESIGN §4). Conditional writes are S3's own:
  * `IfNoneMatch: '*'` (create once) and `IfMatch: <etag>` (compare-and-swap). S3 answers a failed
  * condition with 412 PreconditionFailed, and a conditional write that raced another one with 409
- * ConditionalRequestFailed; both become {@link PreconditionFailed}, as does `IfMatch` on a missing
+ * ConditionalRequestConflict (retried twice first); both become {@link PreconditionFailed}, as does `IfMatch` on a missing
  * object (404). Etags are S3's ETag header values, quotes included.
  */
 export class S3ArtifactStore implements ArtifactStore {
@@ -26,6 +26,7 @@ export class S3ArtifactStore implements ArtifactStore {
     this.bucket = options.bucket;
     this.client = options.client ?? new S3Client({});
     this.listPageSize = options.listPageSize;
+    guardConditionalWrites(this.client);
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
@@ -40,6 +41,19 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async put(key: string, body: string, conditions: PutConditions = {}): Promise<{ etag: string }> {
+    // 409 ConditionalRequestConflict: another conditional write to the key was in flight; S3 asks
+    // for a retry, after which the condition is decided for real (412, or success).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.putOnce(key, body, conditions);
+      } catch (error) {
+        if (attempt >= 3 || !isConflict(error, conditions)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
+  }
+
+  private async putOnce(key: string, body: string, conditions: PutConditions): Promise<{ etag: string }> {
     try {
       const response = await this.client.send(
         new PutObjectCommand({
@@ -87,10 +101,38 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 }
 
+function isConflict(error: unknown, conditions: PutConditions): boolean {
+  const cause = error instanceof PreconditionFailed ? (error as { cause?: unknown }).cause : error;
+  return Boolean(conditions.ifMatch || conditions.ifNoneMatch) && (isAwsError(cause, 'ConditionalRequestConflict') || awsHttpStatus(cause) === 409);
+}
+
+const GUARD = 'stagelineConditionalWriteGuard';
+
+/**
+ * Fails closed when the SDK in use cannot send S3 conditional writes. The functions use the AWS
+ * SDK the Lambda runtime provides; a version older than S3's If-None-Match / If-Match support
+ * silently drops those members, which would turn every compare-and-swap into a blind overwrite.
+ */
+function guardConditionalWrites(client: S3Client): void {
+  if (client.middlewareStack.identify().some((entry) => entry.startsWith(GUARD))) return;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const input = args.input as { IfNoneMatch?: string; IfMatch?: string };
+      const headers = (args.request as { headers?: Record<string, string> } | undefined)?.headers ?? {};
+      const has = (name: string) => Object.keys(headers).some((header) => header.toLowerCase() === name);
+      if ((input.IfNoneMatch && !has('if-none-match')) || (input.IfMatch && !has('if-match'))) {
+        throw new Error('this AWS SDK does not send S3 conditional writes (If-None-Match / If-Match); Stageline needs @aws-sdk/client-s3 3.670 or later');
+      }
+      return next(args);
+    },
+    { step: 'finalizeRequest', name: GUARD },
+  );
+}
+
 function failedCondition(error: unknown, conditions: PutConditions): boolean {
   if (!conditions.ifMatch && !conditions.ifNoneMatch) return false;
   const status = awsHttpStatus(error);
-  if (isAwsError(error, 'PreconditionFailed', 'ConditionalRequestFailed') || status === 412 || status === 409) return true;
+  if (isAwsError(error, 'PreconditionFailed', 'ConditionalRequestConflict') || status === 412 || status === 409) return true;
   // If-Match on an object that does not exist: S3 says 404 NoSuchKey; for the contract it is a failed condition.
   return Boolean(conditions.ifMatch) && (isAwsError(error, 'NoSuchKey', 'NotFound') || status === 404);
 }

@@ -18,15 +18,20 @@ export interface LocalProjectPaths {
   storeDir: string;
 }
 
-export function localProjectPaths(cwd: string, options: { project: string; orgConfig?: string; stateDir?: string }): LocalProjectPaths {
-  const root = resolve(cwd, options.project);
+/** Each file overridable by a flag (DESIGN §7); defaults under `<project>/.stageline/`. */
+export function localProjectPaths(
+  cwd: string,
+  options: { project?: string; orgConfig?: string; stateDir?: string; secretsFile?: string; variablesFile?: string },
+): LocalProjectPaths {
+  const root = resolve(cwd, options.project ?? '.');
+  const override = (value: string | undefined, fallback: string) => (value ? resolve(cwd, value) : join(root, '.stageline', fallback));
   return {
     root,
     serviceFile: join(root, 'stageline.yaml'),
-    orgFile: options.orgConfig ? resolve(cwd, options.orgConfig) : join(root, '.stageline', 'organization.yaml'),
-    secretsFile: join(root, '.stageline', 'secrets.yaml'),
-    variablesFile: join(root, '.stageline', 'variables.yaml'),
-    storeDir: options.stateDir ? resolve(cwd, options.stateDir) : join(root, '.stageline', 'store'),
+    orgFile: override(options.orgConfig, 'organization.yaml'),
+    secretsFile: override(options.secretsFile, 'secrets.yaml'),
+    variablesFile: override(options.variablesFile, 'variables.yaml'),
+    storeDir: override(options.stateDir, 'store'),
   };
 }
 

@@ -7,7 +7,7 @@ import { deployLocally } from '../../local-runtime/local-deploy.js';
 import { formatRunTable, watchRun } from '../../local-runtime/progress.js';
 import { listRuns } from '../../pipeline/workflow/records.js';
 import type { CliIo } from '../io.js';
-import { localPaths } from './local-paths.js';
+import { localProjectPaths } from '../../adapters/local/local-project.js';
 
 export interface DeployOptions {
   project: string;
@@ -42,8 +42,8 @@ export async function deployCommand(options: DeployOptions, io: CliIo): Promise<
     return;
   }
   if (options.approve && options.reject) throw new UsageError('--approve and --reject exclude each other');
-  const paths = localPaths(io.cwd, options);
-  const operator = operatorIdentity(paths.project);
+  const paths = localProjectPaths(io.cwd, options);
+  const operator = operatorIdentity(paths.root);
   const answer: GateAnswer = options.approve
     ? { kind: 'approve' }
     : options.reject
@@ -52,7 +52,7 @@ export async function deployCommand(options: DeployOptions, io: CliIo): Promise<
         ? { kind: 'prompt' }
         : { kind: 'wait' };
 
-  const store = new DirectoryArtifactStore(paths.stateDir);
+  const store = new DirectoryArtifactStore(paths.storeDir);
   const known = new Set((await listRuns(store)).map((run) => run.runId));
   let watcher: { stop: () => Promise<void> } | undefined;
   const started = Date.now();
@@ -70,9 +70,9 @@ export async function deployCommand(options: DeployOptions, io: CliIo): Promise<
 
   try {
     const result = await deployLocally({
-      projectDir: paths.project,
-      stateDir: paths.stateDir,
-      orgConfigFile: paths.orgConfig,
+      projectDir: paths.root,
+      stateDir: paths.storeDir,
+      orgConfigFile: paths.orgFile,
       secretsFile: paths.secretsFile,
       variablesFile: paths.variablesFile,
       build: {

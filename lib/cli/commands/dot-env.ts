@@ -15,7 +15,10 @@ import type { CliIo } from '../io.js';
  * variables and secrets from `.stageline/secrets.yaml` / `variables.yaml`, applies `--set`, and
  * writes `.env` and `.env_export` at the project root (mode 0600, atomically).
  */
-export async function dotEnvCommand(options: { project: string; env: string; set: string[]; orgConfig?: string }, io: CliIo): Promise<void> {
+export async function dotEnvCommand(
+  options: { project: string; env: string; set: string[]; orgConfig?: string; secretsFile?: string; variablesFile?: string; stateDir?: string },
+  io: CliIo,
+): Promise<void> {
   const paths = localProjectPaths(io.cwd, options);
   const service = await loadService(paths, io.cwd);
   const organization = await loadOrganizationIfPresent(paths, io.cwd);

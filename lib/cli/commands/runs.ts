@@ -6,7 +6,7 @@ import { FileTaskCallbacks } from '../../adapters/local/file-task-callbacks.js';
 import { operatorIdentity } from '../../adapters/local/operator-identity.js';
 import { systemClock } from '../../ports/clock.js';
 import type { CliIo } from '../io.js';
-import { localPaths } from './local-paths.js';
+import { localProjectPaths } from '../../adapters/local/local-project.js';
 
 interface StoreOptions {
   project: string;
@@ -15,7 +15,7 @@ interface StoreOptions {
 
 /** `stageline runs`: every run in the local store, newest first. */
 export async function runsCommand(options: StoreOptions & { json?: boolean }, io: CliIo): Promise<void> {
-  const store = new DirectoryArtifactStore(localPaths(io.cwd, options).stateDir);
+  const store = new DirectoryArtifactStore(localProjectPaths(io.cwd, options).storeDir);
   const runs = await listRuns(store);
   if (options.json) {
     io.out(JSON.stringify(runs.map((run) => ({ runId: run.runId, service: run.build.service, commitSha: run.build.commitSha, branch: run.build.branch, status: run.status, ...(run.queuedBehind ? { queuedBehind: run.queuedBehind } : {}), createdAt: run.createdAt, finishedAt: run.finishedAt ?? null })), null, 2));
@@ -33,7 +33,7 @@ export async function runsCommand(options: StoreOptions & { json?: boolean }, io
 
 /** `stageline status <run> [--json]`: one run's environments, statuses and reasons. */
 export async function statusCommand(options: StoreOptions & { runId: string; json?: boolean }, io: CliIo): Promise<void> {
-  const store = new DirectoryArtifactStore(localPaths(io.cwd, options).stateDir);
+  const store = new DirectoryArtifactStore(localProjectPaths(io.cwd, options).storeDir);
   const run = await requireRun(store, options.runId);
   if (options.json) {
     io.out(JSON.stringify(run, null, 2));
@@ -44,9 +44,9 @@ export async function statusCommand(options: StoreOptions & { runId: string; jso
 
 /** `stageline cancel <run>`: the next environment will not start; a waiting gate stops now; a queued run never starts. */
 export async function cancelCommand(options: StoreOptions & { runId: string }, io: CliIo): Promise<void> {
-  const paths = localPaths(io.cwd, options);
-  const store = new DirectoryArtifactStore(paths.stateDir);
-  const run = await requestCancel({ store, callbacks: new FileTaskCallbacks(store), clock: systemClock }, options.runId, { reason: 'cancelled', by: operatorIdentity(paths.project) });
+  const paths = localProjectPaths(io.cwd, options);
+  const store = new DirectoryArtifactStore(paths.storeDir);
+  const run = await requestCancel({ store, callbacks: new FileTaskCallbacks(store), clock: systemClock }, options.runId, { reason: 'cancelled', by: operatorIdentity(paths.root) });
   if (run.status === 'CANCELLED') io.out(`${run.runId} cancelled while queued: it never started`);
   else io.out(`cancellation requested for ${run.runId}: the environment being applied finishes, later ones are cancelled`);
 }

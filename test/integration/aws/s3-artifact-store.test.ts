@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '../../../lib/adapters/aws/s3-artifact-store.js';
 import { isPreconditionFailed, PreconditionFailed } from '../../../lib/ports/artifact-store.js';
 import { createRun, requireRun, updateRun, type RunRecord } from '../../../lib/pipeline/workflow/records.js';
-import { startLocalS3, type LocalS3 } from './s3rver-harness.js';
+import { s3ClientFor, startLocalS3, type LocalS3 } from './s3rver-harness.js';
 
 // The S3 store over real HTTP: s3rver plus a shim answering 412 for failed conditional writes.
 let s3: LocalS3;
@@ -111,5 +111,23 @@ describe('S3ArtifactStore against s3rver', () => {
 
     expect((await requireRun(store, 'r1')).warnings.sort()).toEqual(['w0', 'w1', 'w2', 'w3', 'w4']);
     expect(s3.stats.refusedIfMatch).toBeGreaterThan(0);
+  });
+
+  // An SDK too old for S3 conditional writes drops IfNoneMatch/IfMatch silently: fail closed.
+  it('refuses to send a conditional write the SDK would send without its condition header', async () => {
+    const client = s3ClientFor(s3.endpoint);
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { headers: Record<string, string> };
+        delete request.headers['if-none-match'];
+        return next(args);
+      },
+      { step: 'build', name: 'simulateOldSdk' },
+    );
+    const bucket = `stageline-test-${++bucketCount}`;
+    await s3.createBucket(bucket);
+    const store = new S3ArtifactStore({ bucket, client });
+    await expect(store.put('runs/r1/cancel', 'x', { ifNoneMatch: '*' })).rejects.toThrow('does not send S3 conditional writes');
+    expect(await store.get('runs/r1/cancel')).toBeUndefined();
   });
 });

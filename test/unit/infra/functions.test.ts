@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { DeploymentStageStack } from '../../../lib/infra/deployment-stage-stack.js';
 import { FUNCTION_NAMES } from '../../../lib/infra/functions.js';
 import { logicalId, synthesize } from './harness.js';
@@ -53,6 +53,22 @@ describe('the Lambda functions', () => {
   it('subscribes the organization approvers to the approval topic', () => {
     const emails = Object.values(template.findResources('AWS::SNS::Subscription')).map((subscription) => subscription['Properties']['Endpoint']);
     expect(emails.sort()).toEqual(['lead@acme.io', 'ops@acme.io']);
+  });
+
+  // Regression: without a filter every approver received every approver's personal signed link.
+  it('delivers each approver only the email published for them (filter on the approver attribute)', () => {
+    const subscriptions = Object.values(template.findResources('AWS::SNS::Subscription')).map((subscription) => subscription['Properties']);
+    for (const subscription of subscriptions) {
+      expect(subscription['FilterPolicy']).toEqual({ approver: [subscription['Endpoint']] });
+    }
+  });
+
+  it('caps the public approval function so a flood cannot starve the workflow steps', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: Match.absent(),
+      ReservedConcurrentExecutions: 10,
+      Description: Match.stringLikeRegexp('approval page'),
+    });
   });
 
   it('keeps the signing keyring outside the stageline/<org>/ prefix the runner reads', () => {

@@ -30,7 +30,7 @@ describe('S3ArtifactStore request mapping', () => {
 
   it.each([
     ['412 PreconditionFailed', () => serviceError('PreconditionFailed', 412)],
-    ['409 ConditionalRequestFailed', () => serviceError('ConditionalRequestFailed', 409)],
+    ['409 ConditionalRequestConflict (after retries)', () => serviceError('ConditionalRequestConflict', 409)],
   ])('maps %s on a conditional write to PreconditionFailed', async (_label, error) => {
     s3.on(PutObjectCommand).rejects(error());
 
@@ -50,5 +50,12 @@ describe('S3ArtifactStore request mapping', () => {
     s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }));
 
     expect(await store().get('runs/none/run.json')).toBeUndefined();
+  });
+
+  it('retries a 409 ConditionalRequestConflict (a racing conditional write), as S3 asks', async () => {
+    s3.on(PutObjectCommand).rejectsOnce(serviceError('ConditionalRequestConflict', 409)).resolves({ ETag: '"e3"' });
+
+    expect(await store().put('runs/r1/cancel', 'x', { ifNoneMatch: '*' })).toEqual({ etag: '"e3"' });
+    expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 2);
   });
 });
