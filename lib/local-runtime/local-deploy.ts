@@ -13,6 +13,8 @@ import { parseService } from '../pipeline/config/service.js';
 import type { GateRecord } from '../pipeline/approvals/gate.js';
 import { buildKey, buildSourcePrefix, organizationKey, requireRun, serialize, type BuildEvent, type RunRecord } from '../pipeline/workflow/records.js';
 import { startPipeline } from '../pipeline/workflow/start-pipeline.js';
+import { cancelRemainingStep } from '../pipeline/workflow/steps.js';
+import { WorkflowErrors } from '../ports/task-callbacks.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { StackJobRequest } from '../ports/stack-job-launcher.js';
 import { cliEntryPoint } from './package-root.js';
@@ -38,6 +40,8 @@ export interface LocalDeployOptions {
   /** Personal links for a gate (the local approval page), when one is served. */
   approvalLinks?: (gate: GateRecord) => { approver: string; url: string }[];
   onRunnerOutput?: (request: StackJobRequest, line: string) => void;
+  /** Aborting (Ctrl-C) stops the executions and every stack job. */
+  signal?: AbortSignal;
 }
 
 export interface LocalDeployResult {
@@ -109,8 +113,21 @@ export async function deployLocally(options: LocalDeployOptions): Promise<LocalD
     const baseUrl = server.baseUrl;
     approvalLinks = (gate) => approvalLinksFor(gate, baseUrl, keyring);
   }
-  const starter = new LocalExecutionStarter({ store, clock, callbacks, launcher, notifier, approvalLinks });
+  // With --approve / --reject / the prompt, the operator answers every gate (DESIGN §5): a gate
+  // whose approvers could not reach quorum without the person who triggered the build still opens.
+  const operatorDecides = options.answer.kind !== 'wait';
+  const starter = new LocalExecutionStarter({ store, clock, callbacks, launcher, notifier, approvalLinks, operatorDecides });
 
+  // Ctrl-C: stop the executions and every stack job (runners run in their own process groups).
+  let abortListener: (() => void) | undefined;
+  if (options.signal) {
+    const onAbort = () => {
+      for (const execution of starter.executions.values()) execution.abort();
+      void launcher.stopAll();
+    };
+    options.signal.addEventListener('abort', onAbort, { once: true });
+    abortListener = () => options.signal!.removeEventListener('abort', onAbort);
+  }
   const event: JsonObject = { source: 'stageline.build', 'detail-type': 'Build Completed', detail: build as unknown as JsonObject };
   let started: Awaited<ReturnType<typeof startPipeline>>;
   let execution: ReturnType<typeof starter.executions.get>;
@@ -120,8 +137,17 @@ export async function deployLocally(options: LocalDeployOptions): Promise<LocalD
     // Every execution this process ran: this run's, and the queued runs it started as it ended
     // (and, in turn, theirs). A run queued behind one in another process returns at once.
     await starter.settled();
-    await launcher.drain();
+    const stopped = await launcher.drain();
+    if (stopped > 0) options.io.err(`stopped ${stopped} stack job(s) still running after their step ended`);
+    if (options.signal?.aborted) {
+      // The executions are gone: record the run as the Catch path would have, so it does not stay RUNNING.
+      for (const runId of starter.executions.keys()) {
+        await cancelRemainingStep({ store, clock }, { runId, failure: { Error: WorkflowErrors.Cancelled, Cause: 'interrupted by the operator (Ctrl-C)' } });
+      }
+    }
   } finally {
+    notifier.close();
+    abortListener?.();
     await server?.close();
   }
   return {

@@ -11,6 +11,8 @@ import { makeHandler as requestApproval } from '../../functions/request-approval
 import { makeHandler as resolveManifests } from '../../functions/resolve-manifests/handler.js';
 import type { ApprovalStepDeps, LaunchStepDeps, WaitingStepInput } from '../pipeline/workflow/steps.js';
 import { loadDeploymentStageDefinition } from './asl.js';
+import { readRun } from '../pipeline/workflow/records.js';
+import { WorkflowErrors } from '../ports/task-callbacks.js';
 
 export interface LocalWorkflowDeps extends ApprovalStepDeps, LaunchStepDeps {
   callbacks: FileTaskCallbacks;
@@ -57,6 +59,7 @@ export function startLocalExecution(deps: LocalWorkflowDeps, name: string, input
       // Each invocation gets its own token (aws-local-stepfunctions gives one per Map iteration).
       const token = randomUUID();
       const payload = { ...event.Payload, taskToken: token };
+      await refuseAfterEarlierFailure(deps, payload);
       openTokens.add(token);
       try {
         await start(payload);
@@ -113,6 +116,20 @@ export function startLocalExecution(deps: LocalWorkflowDeps, name: string, input
       execution.abort();
     },
   };
+}
+
+/**
+ * aws-local-stepfunctions keeps running the Map's queued iterations after one failed (AWS stops
+ * the Map at once): an environment may start only once every earlier one succeeded, or a later
+ * environment would be provisioned after a failure.
+ */
+async function refuseAfterEarlierFailure(deps: LocalWorkflowDeps, input: WaitingStepInput): Promise<void> {
+  const run = await readRun(deps.store, input.runId);
+  const blocking = run?.tasks.find((task) => task.index < input.task.index && task.status !== 'SUCCEEDED');
+  if (!blocking) return;
+  const error = new Error(`${blocking.env} did not succeed (${blocking.status})`);
+  error.name = WorkflowErrors.Cancelled;
+  throw error;
 }
 
 /** Resolves with the step's output, or rejects with an Error named after the failure's error code. */

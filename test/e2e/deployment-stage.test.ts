@@ -77,6 +77,17 @@ describe('deploy --local', () => {
     expect(run.status).toBe('FAILED');
   });
 
+  it('a gate nobody may approve (separation of duties) fails at once instead of waiting for its timeout', async () => {
+    const organization = ORGANIZATION({ approvalTimeout: '20s' }).replace('minApprovals: 1', 'minApprovals: 2');
+    const service = project({ '.stageline/organization.yaml': organization });
+    const { run } = await service.deploy({ answer: { kind: 'wait' }, build: { triggeredBy: 'ops@acme.io' } });
+    expect(statuses(run)).toEqual(['app-dev:SUCCEEDED', 'app-staging:SUCCEEDED', 'app-production:FAILED']);
+    expect(run.status).toBe('FAILED');
+    expect(run.failure).toMatchObject({ env: 'app-production', error: 'Stageline.GateUnsatisfiable' });
+    expect(run.tasks[2]!.detail).toContain('separation of duties');
+    expect(run.tasks[2]!.approvalId).toBeUndefined();
+  });
+
   it('a repeated build event starts nothing new', async () => {
     const service = project({ '.stageline/organization.yaml': ORGANIZATION() });
     const first = await service.deploy({ build: { commitSha: 'abc1234def' } });

@@ -70,7 +70,7 @@ export class TestProject {
   };
 
   /** Runs the whole deployment stage locally, as `stageline deploy --local` does. */
-  deploy(options: { answer?: GateAnswer; build?: LocalDeployOptions['build']; operator?: string } = {}): Promise<LocalDeployResult> {
+  deploy(options: { answer?: GateAnswer; build?: LocalDeployOptions['build']; operator?: string; signal?: AbortSignal } = {}): Promise<LocalDeployResult> {
     return deployLocally({
       projectDir: this.dir,
       stateDir: this.stateDir,
@@ -83,6 +83,7 @@ export class TestProject {
       io: this.io,
       runner: { command: process.execPath, args: [cliEntryPoint(), 'stack-job', 'run'] },
       onRunnerOutput: (request, line) => this.output.push(`[${request.env}] ${line}`),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
   }
 

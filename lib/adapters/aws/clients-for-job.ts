@@ -49,8 +49,8 @@ export interface ClientsForJobOptions {
 /**
  * The clients for one stack job (DESIGN §5, "accounts per environment"): when the request names
  * `awsRoleArn`, the runner assumes it (STS AssumeRole, session `stageline-<service>-<env>`) and
- * reads that environment's Secrets Manager secrets and SSM parameters with it; the bucket and the
- * callbacks stay on the runner's own role. Throws {@link AssumeRoleError} when the role cannot be
+ * hands those credentials to the provisioner's commands only; secrets, variables, the bucket and
+ * the callbacks stay on the runner's own role (they live in the Stageline account). Throws {@link AssumeRoleError} when the role cannot be
  * assumed.
  */
 export async function clientsForJob(request: StackJobRequest, options: ClientsForJobOptions = {}): Promise<JobClients> {
@@ -59,14 +59,10 @@ export async function clientsForJob(request: StackJobRequest, options: ClientsFo
   const sfn = new SFNClient(config);
   if (!request.awsRoleArn) return { s3, sfn, secretsManager: new SecretsManagerClient(config), ssm: new SSMClient(config) };
 
+  // Secrets and variables live in the Stageline account, readable by the runner role only; the
+  // environment's role (its own account) is for the provisioner's commands.
   const credentials = await assumeRole(request, options);
-  return {
-    s3,
-    sfn,
-    secretsManager: new SecretsManagerClient({ ...config, credentials }),
-    ssm: new SSMClient({ ...config, credentials }),
-    credentials,
-  };
+  return { s3, sfn, secretsManager: new SecretsManagerClient(config), ssm: new SSMClient(config), credentials };
 }
 
 async function assumeRole(request: StackJobRequest, options: ClientsForJobOptions): Promise<AssumedCredentials> {

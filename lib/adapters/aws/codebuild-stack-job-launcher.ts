@@ -23,9 +23,13 @@ export interface CodeBuildStackJobLauncherOptions {
  * StackJobLauncher over CodeBuild: one build of the runner project per stack job. The job
  * (keys, digest, task token — no manifest, no secret) is written to the bucket and the build
  * gets only its key: a CodeBuild environment override is readable by anyone allowed
- * codebuild:BatchGetBuilds, and the task token is the step's capability. The idempotency token is
- * derived from the task token, so a retried launch step (Lambda retry) does not start a second
- * build within CodeBuild's 5-minute idempotency window.
+ * codebuild:BatchGetBuilds, and the task token is the step's capability.
+ *
+ * The idempotency token is derived from `runId:taskIndex:digest` — not from the task token: a
+ * retried Task attempt gets a new task token, so a retry after a StartBuild that succeeded would
+ * start a second build. With it, a retry within CodeBuild's 5-minute idempotency window gets the
+ * same build back; the job file is rewritten with the newest token on every launch, and the
+ * runner re-reads it before each report (runner-wiring's latest-token callbacks).
  */
 export class CodeBuildStackJobLauncher implements StackJobLauncher {
   private readonly client: CodeBuildClient;
@@ -40,7 +44,7 @@ export class CodeBuildStackJobLauncher implements StackJobLauncher {
     const response = await this.client.send(
       new StartBuildCommand({
         projectName: this.options.projectName,
-        idempotencyToken: createHash('sha256').update(request.taskToken).digest('hex').slice(0, 64),
+        idempotencyToken: idempotencyTokenFor(request),
         environmentVariablesOverride: [{ name: STACK_JOB_KEY_VARIABLE, value: key, type: 'PLAINTEXT' }],
       }),
     );
@@ -48,4 +52,9 @@ export class CodeBuildStackJobLauncher implements StackJobLauncher {
     if (!id) throw new StagelineError('STACK_JOB_LAUNCH_FAILED', `CodeBuild project ${this.options.projectName} started no build for ${request.service} → ${request.env}`);
     return { jobId: id };
   }
+}
+
+/** One build per run, task and manifest, whatever the attempt (hex, 64 characters). */
+export function idempotencyTokenFor(request: Pick<StackJobRequest, 'runId' | 'taskIndex' | 'digest'>): string {
+  return createHash('sha256').update(`${request.runId}:${request.taskIndex}:${request.digest}`).digest('hex');
 }

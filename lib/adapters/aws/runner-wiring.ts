@@ -3,6 +3,9 @@ import { loadOrganization } from '../../pipeline/workflow/source-tree.js';
 import type { Provisioner } from '../../ports/provisioner.js';
 import type { SecretSource } from '../../ports/secret-source.js';
 import type { StackJobRequest } from '../../ports/stack-job-launcher.js';
+import type { TaskCallbacks } from '../../ports/task-callbacks.js';
+import type { ArtifactStore } from '../../ports/artifact-store.js';
+import { parseStackJobRequest } from '../../pipeline/stack-job/stack-job-request.js';
 import type { VariableSource } from '../../ports/variable-source.js';
 import { provisionerFor } from '../local/provisioners.js';
 import { clientsForJob, type AssumedCredentials, type ClientsForJobOptions, type JobClients } from './clients-for-job.js';
@@ -26,9 +29,9 @@ export function runsInAws(env: NodeJS.ProcessEnv = process.env): boolean {
 
 /**
  * The stack-job runner's adapters in AWS (CodeBuild): the S3 store of `STAGELINE_BUCKET`, Step
- * Functions callbacks, Secrets Manager and SSM for references — read with the environment's role
- * when the job names `awsRoleArn`, and that role's credentials (only) handed to the provisioner's
- * commands. Never throws for a job problem: a role that cannot be assumed or an unreadable
+ * Functions callbacks (answering with the job file's newest task token), Secrets Manager and SSM
+ * for references — read with the environment's role when the job names `awsRoleArn`, and that
+ * role's credentials (only) handed to the provisioner's commands. Never throws for a job problem: a role that cannot be assumed or an unreadable
  * organization config make `provisionerFor` (and the reference sources) throw inside the runner's
  * own error handling, so the job fails through the workflow instead of leaving it waiting.
  */
@@ -51,7 +54,7 @@ export async function awsStackJobDeps(
     clients = await clientsForJob(withoutRole, clientOptions);
   }
   const store = new S3ArtifactStore({ bucket, client: clients.s3 });
-  const callbacks = new SfnTaskCallbacks({ client: clients.sfn });
+  const callbacks = latestTokenCallbacks(new SfnTaskCallbacks({ client: clients.sfn }), store, request, env[RUNNER_JOB_KEY_VARIABLE]?.trim());
   if (failure !== undefined) {
     const fail = (): never => {
       throw failure;
@@ -79,12 +82,41 @@ export async function awsStackJobDeps(
 }
 
 /**
- * The provisioner commands' environment: this process's without the job (it holds the task
- * token). With an environment role, the commands get its temporary credentials and lose every
- * way back to the runner's own role (container credentials, profiles, web identity).
+ * TaskCallbacks that answer with the newest task token of the job file (`STAGELINE_JOB_KEY`),
+ * read again before each call. A retried launch step gets a new task token but — through the
+ * idempotency token — the same build, and rewrites the job file: only the newest token is the
+ * open step's. Falls back to the token the call was given (the one the runner started with) when
+ * there is no key, the file cannot be read or parsed, or it is another job.
+ */
+export function latestTokenCallbacks(inner: TaskCallbacks, store: ArtifactStore, request: StackJobRequest, jobKey: string | undefined): TaskCallbacks {
+  if (!jobKey) return inner;
+  const latest = async (given: string): Promise<string> => {
+    try {
+      const object = await store.get(jobKey);
+      if (!object) return given;
+      const job = parseStackJobRequest(object.body, jobKey);
+      const sameJob = job.runId === request.runId && job.taskIndex === request.taskIndex && job.digest === request.digest;
+      return sameJob ? job.taskToken : given;
+    } catch {
+      return given;
+    }
+  };
+  return {
+    succeed: async (token, output) => inner.succeed(await latest(token), output),
+    fail: async (token, error, cause) => inner.fail(await latest(token), error, cause),
+    heartbeat: async (token) => inner.heartbeat(await latest(token)),
+  };
+}
+
+/**
+ * The provisioner commands' environment: this process's without the job and the way to it (the
+ * job holds the task token). With an environment role, the commands get its temporary
+ * credentials and lose every way back to the runner's own role (container credentials, profiles,
+ * web identity). Without one they run as the runner role (docs/aws.md §6): give production
+ * environments a role.
  */
 export function commandEnvironment(env: NodeJS.ProcessEnv, credentials: AssumedCredentials | undefined): NodeJS.ProcessEnv {
-  const { STAGELINE_JOB: _job, ...rest } = env;
+  const { STAGELINE_JOB: _job, STAGELINE_JOB_KEY: _jobKey, STAGELINE_BUCKET: _bucket, ...rest } = env;
   if (!credentials) return rest;
   const {
     AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: _relative,

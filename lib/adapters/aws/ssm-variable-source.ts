@@ -1,6 +1,7 @@
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SSMClient, type Parameter } from '@aws-sdk/client-ssm';
 import type { ReferenceScope } from '../../ports/secret-source.js';
 import type { VariableSource } from '../../ports/variable-source.js';
+import { StagelineError } from '../../errors.js';
 import { isAwsError } from './aws-errors.js';
 
 /** `/stageline/<org>/variables/<group>/<key>` or `/stageline/<org>/<env>/variables/<group>/<key>`. */
@@ -9,10 +10,13 @@ export function parameterNameFor(scope: ReferenceScope, group: string, key: stri
 }
 
 /**
- * VariableSource over SSM Parameter Store: one parameter per variable and scope (String or
- * SecureString). The value is a literal, or a JSON object `{ "valueFrom": { kind, env?, name,
- * fieldPath } }` naming another resource's stack-job outputs: a value that parses as a JSON
- * object is returned as that object (the domain validates it), anything else as the string.
+ * VariableSource over SSM Parameter Store: one parameter per variable and scope, a String (or
+ * StringList). Variables are not secret — they are never masked, and end up in plans and logs —
+ * so a SecureString parameter is refused (naming it, never its value) and never decrypted;
+ * secrets belong in Secrets Manager behind a `$secrets-group` reference. The value is a literal,
+ * or a JSON object `{ "valueFrom": { kind, env?, name, fieldPath } }` naming another resource's
+ * stack-job outputs: a value that parses as a JSON object is returned as that object (the domain
+ * validates it), anything else as the string.
  * A missing parameter is `undefined`. Each parameter is read once per instance (one job).
  */
 export class SsmVariableSource implements VariableSource {
@@ -34,14 +38,20 @@ export class SsmVariableSource implements VariableSource {
   }
 
   private async load(name: string): Promise<unknown> {
-    let value: string | undefined;
+    let parameter: Parameter | undefined;
     try {
-      const response = await this.client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-      value = response.Parameter?.Value;
+      // Never decrypted: a SecureString is refused below, its plaintext never enters this process.
+      parameter = (await this.client.send(new GetParameterCommand({ Name: name, WithDecryption: false }))).Parameter;
     } catch (error) {
       if (isAwsError(error, 'ParameterNotFound')) return undefined;
       throw error;
     }
+    if (parameter?.Type === 'SecureString') {
+      throw new StagelineError('VARIABLE_IS_SECURE_STRING', `parameter ${name} is a SecureString: variables are not secret; use a $secrets-group reference`, {
+        hint: 'put the value in Secrets Manager and reference it from a `secrets` field, or make the parameter a String',
+      });
+    }
+    const value = parameter?.Value;
     if (value === undefined) return undefined;
     if (value.trimStart().startsWith('{')) {
       try {

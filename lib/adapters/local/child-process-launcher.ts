@@ -34,7 +34,8 @@ export class ChildProcessLauncher implements StackJobLauncher {
     };
     if (this.options.secretsFile) env.STAGELINE_SECRETS_FILE = this.options.secretsFile;
     if (this.options.variablesFile) env.STAGELINE_VARIABLES_FILE = this.options.variablesFile;
-    const child = spawn(this.options.command, [...this.options.args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so that stopping it also stops the provisioner commands it runs.
+    const child = spawn(this.options.command, [...this.options.args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.children.add(child);
     child.on('exit', (code, signal) => {
       this.children.delete(child);
@@ -52,8 +53,35 @@ export class ChildProcessLauncher implements StackJobLauncher {
     return { jobId: `local-${child.pid}` };
   }
 
-  /** Waits for every runner still running (a finished run leaves none behind). */
-  async drain(): Promise<void> {
-    await Promise.all([...this.children].map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)))));
+  /**
+   * After the run ended: a runner still alive belongs to a step that already ended (timed out,
+   * cancelled), and nothing will ever wait for it. It gets `graceMs` to finish reporting, then it
+   * and its commands are stopped (SIGTERM, then SIGKILL).
+   */
+  async drain(graceMs = 2_000): Promise<number> {
+    const alive = () => [...this.children].filter((child) => child.exitCode === null && child.signalCode === null);
+    const deadline = Date.now() + graceMs;
+    while (alive().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    const leftovers = alive();
+    if (leftovers.length > 0) await this.stopAll();
+    return leftovers.length;
+  }
+
+  /** Stops every runner and the commands it started (Ctrl-C, or runners outliving their step). */
+  async stopAll(): Promise<void> {
+    const running = [...this.children].filter((child) => child.exitCode === null && child.signalCode === null);
+    const exited = running.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+    for (const child of running) signalGroup(child, 'SIGTERM');
+    const killed = setTimeout(() => running.forEach((child) => signalGroup(child, 'SIGKILL')), 3_000);
+    await Promise.all(exited);
+    clearTimeout(killed);
+  }
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    // Already gone.
   }
 }

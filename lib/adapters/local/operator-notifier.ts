@@ -12,6 +12,8 @@ export type GateAnswer = { kind: 'approve' } | { kind: 'reject'; reason: string 
 
 export class OperatorNotifier implements Notifier {
   private pendingPrompt: Promise<void> = Promise.resolve();
+  /** Aborted when the run ends: a question still open (the gate was decided elsewhere) must not keep the process alive. */
+  private readonly prompts = new AbortController();
 
   constructor(
     private readonly deps: GateDeps,
@@ -39,6 +41,7 @@ export class OperatorNotifier implements Notifier {
       case 'prompt':
         // The step must return while the question is open: the answer completes the gate later.
         this.pendingPrompt = this.pendingPrompt.then(() => this.prompt(approvalId, what, notification)).catch((error) => {
+          if (this.prompts.signal.aborted) return;
           this.io.err(`  gate ${notification.env}: ${error instanceof DecisionRefused ? error.message : String(error)}`);
         });
         return;
@@ -53,15 +56,22 @@ export class OperatorNotifier implements Notifier {
     const readline = createInterface({ input: process.stdin, output: process.stderr });
     try {
       for (const link of notification.links) this.io.err(`    ${link.approver}: ${link.url}`);
-      const reply = (await readline.question(`  Approve ${what} (image ${notification.image})? [y/N] `)).trim().toLowerCase();
+      const signal = this.prompts.signal;
+      if (signal.aborted) return;
+      const reply = (await readline.question(`  Approve ${what} (image ${notification.image})? [y/N] `, { signal })).trim().toLowerCase();
       if (reply === 'y' || reply === 'yes') {
         await decideAsOperator(this.deps, { approvalId, approver: this.operator, decision: 'approve', via: 'operator' });
         return;
       }
-      const reason = (await readline.question('  Reason for rejecting: ')).trim() || 'rejected at the terminal';
+      const reason = (await readline.question('  Reason for rejecting: ', { signal })).trim() || 'rejected at the terminal';
       await decideAsOperator(this.deps, { approvalId, approver: this.operator, decision: 'reject', reason, via: 'operator' });
     } finally {
       readline.close();
     }
+  }
+
+  /** The run ended: close any question still on the terminal. */
+  close(): void {
+    this.prompts.abort();
   }
 }

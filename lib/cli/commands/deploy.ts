@@ -68,8 +68,16 @@ export async function deployCommand(options: DeployOptions, io: CliIo): Promise<
     });
   }, 100);
 
+  // Ctrl-C stops the run cleanly: executions aborted, stack jobs stopped, the run recorded CANCELLED.
+  const interrupted = new AbortController();
+  const onInterrupt = () => {
+    io.err('interrupted: stopping the run and its stack jobs');
+    interrupted.abort();
+  };
+  process.once('SIGINT', onInterrupt);
   try {
     const result = await deployLocally({
+      signal: interrupted.signal,
       projectDir: paths.root,
       stateDir: paths.storeDir,
       orgConfigFile: paths.orgFile,
@@ -108,6 +116,7 @@ export async function deployCommand(options: DeployOptions, io: CliIo): Promise<
       });
     }
   } finally {
+    process.removeListener('SIGINT', onInterrupt);
     clearInterval(follow);
     await watcher?.stop();
   }

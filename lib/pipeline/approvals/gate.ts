@@ -60,13 +60,24 @@ export async function readGate(store: ArtifactStore, approvalId: string): Promis
   return object ? { gate: JSON.parse(object.body) as GateRecord, etag: object.etag } : undefined;
 }
 
-/** Opens (or, on a retried step, re-arms with the new token) the gate of one task. */
+/**
+ * Opens (or, on a retried step, re-arms with the new token) the gate of one task. Compare-and-swap:
+ * a gate decided meanwhile is never re-opened (the write fails, the re-read sees it decided).
+ */
 export async function openGate(store: ArtifactStore, gate: GateRecord): Promise<void> {
-  const existing = await readGate(store, gate.approvalId);
-  if (existing && existing.gate.status !== 'WAITING') {
-    throw new DecisionRefused(`approval ${gate.approvalId} was already ${existing.gate.status.toLowerCase()}`);
+  for (let attempt = 0; ; attempt++) {
+    const existing = await readGate(store, gate.approvalId);
+    if (existing && existing.gate.status !== 'WAITING') {
+      throw new DecisionRefused(`approval ${gate.approvalId} was already ${existing.gate.status.toLowerCase()}`);
+    }
+    const record = existing ? { ...existing.gate, taskToken: gate.taskToken, expiresAt: gate.expiresAt } : gate;
+    try {
+      await store.put(gateKey(gate.approvalId), serialize(record), existing ? { ifMatch: existing.etag } : { ifNoneMatch: '*' });
+      return;
+    } catch (error) {
+      if (!isPreconditionFailed(error) || attempt >= 20) throw error;
+    }
   }
-  await store.put(gateKey(gate.approvalId), serialize(existing ? { ...existing.gate, taskToken: gate.taskToken, expiresAt: gate.expiresAt } : gate));
 }
 
 export async function listDecisions(store: ArtifactStore, approvalId: string): Promise<Decision[]> {
@@ -162,34 +173,52 @@ async function decide(deps: GateDeps, gate: GateRecord, input: DecisionInput, op
   // Only the writer that closes the gate completes the step, so it is completed exactly once.
   if (rejection) {
     const outcome = `rejected by ${rejection.approver}: ${rejection.reason ?? ''}`.trim();
-    if (await closeGate(deps, gate, 'REJECTED', outcome)) await deps.callbacks.fail(gate.taskToken, WorkflowErrors.Rejected, `${gate.env} ${outcome}`);
+    await closeGate(deps, gate, 'REJECTED', outcome, (token) => deps.callbacks.fail(token, WorkflowErrors.Rejected, `${gate.env} ${outcome}`));
     return { outcome: 'rejected' };
   }
   if (options.operator || approvers.size >= gate.minApprovals) {
-    if (await closeGate(deps, gate, 'APPROVED', `approved by ${[...approvers].join(', ')}`)) {
-      await deps.callbacks.succeed(gate.taskToken, { approvedBy: [...approvers] });
-    }
+    await closeGate(deps, gate, 'APPROVED', `approved by ${[...approvers].join(', ')}`, (token) => deps.callbacks.succeed(token, { approvedBy: [...approvers] }));
     return { outcome: 'approved' };
   }
   return { outcome: 'recorded', approvals: approvers.size, needed: gate.minApprovals };
 }
 
-/** Marks the gate decided (compare-and-swap: two concurrent last approvals complete it once) and records it on the run. */
-export async function closeGate(deps: Pick<GateDeps, 'store' | 'clock'>, gate: GateRecord, status: GateStatus, outcome: string): Promise<boolean> {
+/**
+ * Marks the gate decided (compare-and-swap: two concurrent last approvals complete it once), then
+ * at once completes its step with `complete`, given the task token of the gate record that was
+ * swapped (a retried step may have re-armed the gate with a new token since the caller read it),
+ * and then records the outcome on the run, best effort: the workflow records the outcome of the
+ * step anyway, and a failure there must not leave a closed gate whose step is never completed.
+ * false when the gate was no longer waiting (someone else closed it; nothing is completed).
+ */
+export async function closeGate(
+  deps: Pick<GateDeps, 'store' | 'clock'>,
+  gate: GateRecord,
+  status: GateStatus,
+  outcome: string,
+  complete?: (taskToken: string) => Promise<unknown>,
+): Promise<boolean> {
+  let closed: GateRecord;
   for (;;) {
     const current = await readGate(deps.store, gate.approvalId);
     if (!current || current.gate.status !== 'WAITING') return false;
+    closed = { ...current.gate, status, outcome };
     try {
-      await deps.store.put(gateKey(gate.approvalId), serialize({ ...current.gate, status, outcome }), { ifMatch: current.etag });
+      await deps.store.put(gateKey(gate.approvalId), serialize(closed), { ifMatch: current.etag });
       break;
     } catch (error) {
       if (!isPreconditionFailed(error)) throw error;
     }
   }
-  const now = deps.clock.now();
-  await updateTask(deps.store, gate.runId, gate.taskIndex, (task) => {
-    if (status === 'APPROVED') task.status = 'APPROVED';
-    task.detail = outcome;
-  }, now);
+  if (complete) await complete(closed.taskToken);
+  try {
+    await updateTask(deps.store, gate.runId, gate.taskIndex, (task) => {
+      if (status === 'APPROVED') task.status = 'APPROVED';
+      task.detail = outcome;
+    }, deps.clock.now());
+  } catch (error) {
+    // Never the token: the approval id, the run and why.
+    console.warn(`approval ${gate.approvalId} (run ${gate.runId}, ${gate.env}) ${status.toLowerCase()}; recording it on the run failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
   return true;
 }

@@ -16,7 +16,7 @@ import { resolveReferences } from '../resolve-references.js';
 import { loadRunManifest, manifestKey } from '../run-manifests.js';
 import { FINAL_TASK_STATUSES, serialize, updateTask, type TaskStatus } from '../workflow/records.js';
 import { deployedKey, outputsKey } from './keys.js';
-import { createRedactor, type Redactor } from './redactor.js';
+import { createRedactor, formsInDocument, type Redactor } from './redactor.js';
 
 /** How often the runner tells the workflow it is alive while provisioning, when not told otherwise. */
 export const DEFAULT_HEARTBEAT_MS = 60_000;
@@ -52,10 +52,12 @@ export interface StackJobReport {
  *
  * 1. loads the run's manifest and refuses it unless its sha256 is the task's digest;
  * 2. checks it is the resource the task names (kind, name, environment);
- * 3. resolves every `$secrets-group` / `$variables-group` reference in memory, all of them before
+ * 3. sends one heartbeat: if the step is already closed (the build queued past its timeout), it
+ *    stops there — nothing applied, recorded or reported (the workflow has settled the task);
+ * 4. resolves every `$secrets-group` / `$variables-group` reference in memory, all of them before
  *    any change (one without a value fails the job, nothing applied);
- * 4. runs the provisioner for the kind, sending heartbeats meanwhile;
- * 5. on success records `deployed/…` (the stored, unresolved manifest) and `outputs/…`, marks the
+ * 5. runs the provisioner for the kind, sending heartbeats meanwhile;
+ * 6. on success records `deployed/…` (the stored, unresolved manifest) and `outputs/…`, marks the
  *    task SUCCEEDED and calls `succeed`; on any failure marks it FAILED and calls `fail` with
  *    `Stageline.StackJobFailed` and one line.
  *
@@ -78,6 +80,12 @@ export async function executeStackJob(deps: StackJobDeps, request: StackJobReque
   try {
     summary = await provisionJob(deps, request, redact, log);
   } catch (error) {
+    if (error instanceof StepClosedBeforeStart) {
+      // Nothing was applied and the step is over: its task is final already (or the workflow makes
+      // it so), and nobody waits for a report.
+      log(`stack job stopped: ${error.message}`);
+      return { outcome: 'failed', detail: error.message };
+    }
     const line = failureLine(error, redact);
     log(`stack job failed: ${line}`);
     await recordTask(deps, request, 'FAILED', line, log);
@@ -90,7 +98,7 @@ export async function executeStackJob(deps: StackJobDeps, request: StackJobReque
   return { outcome: 'succeeded', detail: summary };
 }
 
-/** Steps 1–5 up to the store writes; returns the one-line (redacted) summary. Throws on any failure. */
+/** Steps 1–6 up to the store writes; returns the one-line (redacted) summary. Throws on any failure. */
 async function provisionJob(deps: StackJobDeps, request: StackJobRequest, redact: Redactor, log: (line: string) => void): Promise<string> {
   const expectedKey = manifestKey(request.runId, request.digest);
   if (request.manifestKey !== expectedKey) {
@@ -100,8 +108,12 @@ async function provisionJob(deps: StackJobDeps, request: StackJobRequest, redact
   const manifest = parseStoredManifest(storedManifest, request);
   log(`manifest ${request.manifestKey}: sha256 verified`);
 
+  // The build may have queued past the step's timeout / heartbeat: then nothing may be applied.
+  await checkStepOpen(deps, request, log);
+
   const source = `overlay "${request.overlay}" (${request.manifestKey})`;
-  const references = summarizeReferences(findReferences(manifest, source));
+  const occurrences = findReferences(manifest, source);
+  const references = summarizeReferences(occurrences);
   const count = references.secrets.length + references.variables.length;
   if (count > 0) {
     const names = [...references.secrets.map((name) => `secret ${name}`), ...references.variables.map((name) => `variable ${name}`)];
@@ -109,6 +121,8 @@ async function provisionJob(deps: StackJobDeps, request: StackJobRequest, redact
   }
   const secrets = redactingSecretSource(deps.secrets, redact);
   const resolved = await resolveReferences(manifest, { org: request.org, env: request.env, source }, { secrets, variables: deps.variables, outputs: deps.store });
+  // A long secret is folded where the manifest file's columns say: hide those exact lines too.
+  for (const occurrence of occurrences) if (occurrence.type === 'secret') redact.addForms(formsInDocument(resolved, occurrence.path));
   const resolvedManifest = emitYaml(resolved);
 
   const provisioner = deps.provisionerFor(request.kind);
@@ -134,6 +148,29 @@ async function provisionJob(deps: StackJobDeps, request: StackJobRequest, redact
   await deps.store.put(deployedKey(request.org, request.env, request.service), storedManifest);
   await deps.store.put(outputsKey(request.org, request.env, request.kind, request.name), serialize(outputs));
   return summary;
+}
+
+/** The step this job answers closed before the job started (the job stops; nothing applied, nothing recorded, nothing reported). */
+class StepClosedBeforeStart extends Error {
+  constructor() {
+    super('the workflow step closed before the job started; nothing applied');
+  }
+}
+
+/**
+ * One heartbeat before anything is resolved or applied: `closed` stops the job. A heartbeat that
+ * cannot be delivered (a transient error) is logged and the job goes on — the step's own report
+ * at the end tells whether it was still open.
+ */
+async function checkStepOpen(deps: StackJobDeps, request: StackJobRequest, log: (line: string) => void): Promise<void> {
+  let outcome: CallbackOutcome;
+  try {
+    outcome = await deps.callbacks.heartbeat(request.taskToken);
+  } catch (error) {
+    log(`heartbeat not delivered: ${messageOf(error)}`);
+    return;
+  }
+  if (outcome === 'closed') throw new StepClosedBeforeStart();
 }
 
 /** The stored manifest as data, checked to be the resource the task names. */

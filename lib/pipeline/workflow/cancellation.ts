@@ -44,20 +44,21 @@ export async function requestCancel(deps: CancelDeps, runId: string, request: Om
       throw new StagelineError('RUN_FINISHED', `run ${runId} already finished (${run.status})`, { hint: 'only a running or queued run can be cancelled' });
     }
   }
+  // The run as it is now that the marker is written: a gate opened since the first read is seen
+  // here, and a gate opened after this read sees the marker (Wait for approval checks it again).
   const updated = request.supersededBy
     ? await updateRun(deps.store, runId, (record) => {
         record.supersededBy = request.supersededBy;
       }, now)
-    : run;
+    : await requireRun(deps.store, runId);
+  const superseded = request.reason === 'superseded';
+  const outcome = superseded ? `superseded by run ${request.supersededBy}` : `cancelled by ${request.by}`;
+  const error = superseded ? WorkflowErrors.Superseded : WorkflowErrors.Cancelled;
   for (const task of updated.tasks) {
     if (task.status !== 'WAITING_APPROVAL' || !task.approvalId) continue;
     const found = await readGate(deps.store, task.approvalId);
     if (!found || found.gate.status !== 'WAITING') continue;
-    const superseded = request.reason === 'superseded';
-    const outcome = superseded ? `superseded by run ${request.supersededBy}` : `cancelled by ${request.by}`;
-    if (await closeGate(deps, found.gate, superseded ? 'SUPERSEDED' : 'CANCELLED', outcome)) {
-      await deps.callbacks.fail(found.gate.taskToken, superseded ? WorkflowErrors.Superseded : WorkflowErrors.Cancelled, outcome);
-    }
+    await closeGate(deps, found.gate, superseded ? 'SUPERSEDED' : 'CANCELLED', outcome, (token) => deps.callbacks.fail(token, error, outcome));
   }
   return updated;
 }

@@ -1,7 +1,7 @@
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ExecutionStarter } from '../../ports/execution-starter.js';
-import { listRuns, updateRunIf, type BuildEvent, type RunRecord } from './records.js';
+import { listRunsOfService, markExecutionStarted, updateRunIf, type BuildEvent, type RunRecord } from './records.js';
 
 /**
  * `concurrency: queue` (DESIGN §2): runs of one service and branch (a lane) deploy one at a time,
@@ -52,7 +52,7 @@ export function predecessorOf(runs: readonly RunRecord[], run: RunRecord): RunRe
  */
 export async function startNextQueued(deps: QueueDeps, lane: Lane): Promise<string | undefined> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const runs = (await listRuns(deps.store)).filter((run) => inLane(run, lane));
+    const runs = (await listRunsOfService(deps.store, lane.service)).filter((run) => inLane(run, lane));
     if (runs.some((run) => run.status === 'RUNNING')) return undefined;
     const next = runs.filter((run) => run.status === 'QUEUED').sort(oldestFirst)[0];
     if (!next) return undefined;
@@ -64,7 +64,6 @@ export async function startNextQueued(deps: QueueDeps, lane: Lane): Promise<stri
     const input: QueuedExecutionInput = { runId: claimed.runId, build: claimed.build };
     try {
       await deps.starter.start(claimed.runId, input as unknown as Record<string, never>);
-      return claimed.runId;
     } catch (error) {
       const cause = `could not start the queued run: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
       await updateRunIf(deps.store, claimed.runId, (run) => run.status === 'RUNNING' && run.tasks.length === 0, (run) => {
@@ -72,7 +71,11 @@ export async function startNextQueued(deps: QueueDeps, lane: Lane): Promise<stri
         run.failure = { error: 'Stageline.StartFailed', cause };
         run.finishedAt = deps.clock.now().toISOString();
       }, deps.clock.now());
+      continue;
     }
+    // Best effort: without the mark, a repeated build event calls StartExecution again, a no-op.
+    await markExecutionStarted(deps.store, claimed.runId, deps.clock.now()).catch(() => undefined);
+    return claimed.runId;
   }
   return undefined;
 }

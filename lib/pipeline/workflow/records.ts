@@ -66,6 +66,12 @@ export interface RunRecord {
   supersededBy?: string;
   /** A queued run: the run it waited for when it was created (the newest older active run of its service and branch). */
   queuedBehind?: string;
+  /**
+   * When StartExecution accepted the run's execution. A RUNNING run without it and without tasks
+   * was created but never started (StartExecution failed, or the trigger died): a repeated build
+   * event starts it.
+   */
+  executionStartedAt?: string;
   /** Why the run stopped, for a failed run: the environment and a one-line reason. */
   failure?: { env?: string; error: string; cause: string };
   /** Empty until the tasks are created (the manifests resolve first). */
@@ -169,6 +175,16 @@ export async function updateRunIf(
   }
 }
 
+/** Records that StartExecution accepted the run's execution (see RunRecord.executionStartedAt). */
+export async function markExecutionStarted(store: ArtifactStore, runId: string, now: Date): Promise<void> {
+  await updateRunIf(store, runId, (run) => run.executionStartedAt === undefined, (run) => {
+    run.executionStartedAt = now.toISOString();
+  }, now);
+}
+
+/** A RUNNING run that was created but whose execution never started: no recorded start, no tasks. */
+export const neverStarted = (run: RunRecord) => run.status === 'RUNNING' && run.executionStartedAt === undefined && run.tasks.length === 0;
+
 /** Applies `mutate` to one task of the run. */
 export async function updateTask(
   store: ArtifactStore,
@@ -194,11 +210,27 @@ export async function readCancelRequest(store: ArtifactStore, runId: string): Pr
   return object ? (JSON.parse(object.body) as CancelRequest) : undefined;
 }
 
-/** Every run in the store, newest first. */
+/** Every run in the store, newest first (`stageline runs`). The workflow reads one service's runs: {@link listRunsOfService}. */
 export async function listRuns(store: ArtifactStore): Promise<RunRecord[]> {
-  const keys = (await store.list('runs/')).filter((key) => /^runs\/[^/]+\/run\.json$/.test(key));
-  const runs = await Promise.all(keys.map(async (key) => JSON.parse((await store.get(key))!.body) as RunRecord));
-  return runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  return readRunsUnder(store, 'runs/');
+}
+
+/**
+ * The runs of one service, newest first. Run ids start with `<service>-` (the execution name,
+ * see executionNameFor), so only that prefix is listed; the prefix of `web` also matches `web-api`,
+ * hence the filter on the build's service.
+ */
+export async function listRunsOfService(store: ArtifactStore, service: string): Promise<RunRecord[]> {
+  return (await readRunsUnder(store, `runs/${runIdPrefix(service)}`)).filter((run) => run.build.service === service);
+}
+
+/** How every run id of `service` starts: the service name (at most 50 characters) and a dash. */
+export const runIdPrefix = (service: string) => `${service.slice(0, 50)}-`;
+
+async function readRunsUnder(store: ArtifactStore, prefix: string): Promise<RunRecord[]> {
+  const keys = (await store.list(prefix)).filter((key) => /^runs\/[^/]+\/run\.json$/.test(key));
+  const runs = (await Promise.all(keys.map(async (key) => (await store.get(key))?.body))).filter((body): body is string => body !== undefined);
+  return runs.map((body) => JSON.parse(body) as RunRecord).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
 
 export function serialize(value: unknown): string {

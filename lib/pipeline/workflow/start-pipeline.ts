@@ -1,16 +1,19 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { safeParse } from '../config/zod.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, isStagelineError } from '../../errors.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ExecutionStarter } from '../../ports/execution-starter.js';
 import type { TaskCallbacks } from '../../ports/task-callbacks.js';
 import { requestCancel } from './cancellation.js';
-import { predecessorOf, startNextQueued } from './queue.js';
-import { createRun, listRuns, requireRun, updateRunIf, type BuildEvent, type RunRecord } from './records.js';
+import { laneOf, predecessorOf, startNextQueued } from './queue.js';
+import { createRun, listRunsOfService, markExecutionStarted, neverStarted, readCancelRequest, requireRun, runIdPrefix, updateRunIf, type BuildEvent, type RunRecord } from './records.js';
+import type { ServiceConfig } from '../config/service.js';
 import { loadBuildSource, loadService } from './source-tree.js';
 import type { ExecutionInput } from './steps.js';
+
+type Concurrency = ServiceConfig['spec']['concurrency'];
 
 const buildEventSchema = z.strictObject({
   org: z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'expected a DNS label' })),
@@ -33,7 +36,8 @@ export interface StartResult {
   runId: string;
   /**
    * false: a run for this exact build event exists already (a repeated event starts nothing).
-   * true: the run was created (and started, unless `queued`).
+   * true: the run was created (and started, unless `queued`), or a repeated event started a run
+   * an earlier attempt created but could not start.
    */
   started: boolean;
   /** Older runs of the same service and branch this one supersedes. */
@@ -59,26 +63,66 @@ export async function startPipeline(deps: StartDeps, event: unknown): Promise<St
   const now = deps.clock.now().toISOString();
   // Read the service's policy before anything is written: a broken upload starts nothing.
   const service = loadService(await loadBuildSource(deps.store, build.service, build.commitSha));
-  const queue = service.spec.concurrency === 'queue';
+  const concurrency = service.spec.concurrency;
   // Under `queue` every run is created QUEUED and only the compare-and-swap in startNextQueued
   // makes one RUNNING, so a run never starts beside another of its lane, however events interleave.
-  const run: RunRecord = { schemaVersion: 1, runId, build, status: queue ? 'QUEUED' : 'RUNNING', createdAt: now, updatedAt: now, tasks: [], skipped: [], warnings: [] };
-  if (!(await createRun(deps.store, run))) return { runId, started: false, superseded: [], queued: false };
+  const run: RunRecord = { schemaVersion: 1, runId, build, status: concurrency === 'queue' ? 'QUEUED' : 'RUNNING', createdAt: now, updatedAt: now, tasks: [], skipped: [], warnings: [] };
+  if (!(await createRun(deps.store, run))) return startIfNeverStarted(deps, runId, concurrency);
 
-  if (queue) return enqueue(deps, run);
+  if (concurrency === 'queue') return enqueue(deps, run);
 
-  const superseded: string[] = [];
-  if (service.spec.concurrency === 'supersede') {
-    for (const older of await listRuns(deps.store)) {
-      if (older.runId === runId || older.status !== 'RUNNING') continue;
-      if (older.build.service !== build.service || older.build.branch !== build.branch || older.createdAt > run.createdAt) continue;
-      await requestCancel(deps, older.runId, { reason: 'superseded', by: build.triggeredBy, supersededBy: runId });
-      superseded.push(older.runId);
-    }
-  }
-  const input: ExecutionInput = { runId, build };
-  await deps.starter.start(runId, input as unknown as Record<string, never>);
+  const superseded = await supersedeOlderRuns(deps, run, concurrency);
+  await startExecution(deps, run);
   return { runId, started: true, superseded, queued: false };
+}
+
+/**
+ * A repeated event (delivery is at least once, and a failed invocation is retried): usually a
+ * no-op. But the first attempt may have created the run and failed before its execution started
+ * (StartExecution threw, the function timed out): a RUNNING run that never started is started now
+ * (StartExecution is idempotent by name), and a QUEUED run whose lane is idle (its predecessor
+ * ended without starting the next run) gets its lane moving again.
+ */
+async function startIfNeverStarted(deps: StartDeps, runId: string, concurrency: Concurrency): Promise<StartResult> {
+  const existing = await requireRun(deps.store, runId);
+  if (neverStarted(existing)) {
+    // A run that was itself superseded or cancelled meanwhile supersedes nothing; its execution stops at its first environment.
+    const stopped = await readCancelRequest(deps.store, runId);
+    const superseded = stopped ? [] : await supersedeOlderRuns(deps, existing, concurrency);
+    await startExecution(deps, existing);
+    return { runId, started: true, superseded, queued: false };
+  }
+  if (existing.status === 'QUEUED' && (await startNextQueued(deps, laneOf(existing))) === runId) {
+    return { runId, started: true, superseded: [], queued: false };
+  }
+  return { runId, started: false, superseded: [], queued: false };
+}
+
+/** `concurrency: supersede`: every older RUNNING run of the same service and branch is superseded by `run`. */
+async function supersedeOlderRuns(deps: StartDeps, run: RunRecord, concurrency: Concurrency): Promise<string[]> {
+  if (concurrency !== 'supersede') return [];
+  const { build } = run;
+  const superseded: string[] = [];
+  for (const older of await listRunsOfService(deps.store, build.service)) {
+    if (older.runId === run.runId || older.status !== 'RUNNING') continue;
+    if (older.build.branch !== build.branch || older.createdAt > run.createdAt) continue;
+    try {
+      await requestCancel(deps, older.runId, { reason: 'superseded', by: build.triggeredBy, supersededBy: run.runId });
+    } catch (error) {
+      // It finished since it was listed: nothing to supersede.
+      if (isStagelineError(error) && error.code === 'RUN_FINISHED') continue;
+      throw error;
+    }
+    superseded.push(older.runId);
+  }
+  return superseded;
+}
+
+async function startExecution(deps: StartDeps, run: RunRecord): Promise<void> {
+  const input: ExecutionInput = { runId: run.runId, build: run.build };
+  await deps.starter.start(run.runId, input as unknown as Record<string, never>);
+  // Best effort: without the mark, a repeated event calls StartExecution again, which is a no-op.
+  await markExecutionStarted(deps.store, run.runId, deps.clock.now()).catch(() => undefined);
 }
 
 /**
@@ -90,7 +134,7 @@ async function enqueue(deps: StartDeps, run: RunRecord): Promise<StartResult> {
   await startNextQueued(deps, { service: build.service, branch: build.branch });
   const current = await requireRun(deps.store, runId);
   if (current.status !== 'QUEUED') return { runId, started: true, superseded: [], queued: false };
-  const behind = predecessorOf(await listRuns(deps.store), current);
+  const behind = predecessorOf(await listRunsOfService(deps.store, build.service), current);
   if (behind) {
     await updateRunIf(deps.store, runId, (record) => record.status === 'QUEUED', (record) => {
       record.queuedBehind = behind.runId;
@@ -103,7 +147,7 @@ async function enqueue(deps: StartDeps, run: RunRecord): Promise<StartResult> {
 export function executionNameFor(build: BuildEvent): string {
   const canonical = JSON.stringify(Object.fromEntries(Object.entries(build).sort(([a], [b]) => a.localeCompare(b))));
   const digest = createHash('sha256').update(canonical).digest('hex').slice(0, 12);
-  return `${build.service.slice(0, 50)}-${build.commitSha.slice(0, 12)}-${digest}`;
+  return `${runIdPrefix(build.service)}${build.commitSha.slice(0, 12)}-${digest}`;
 }
 
 async function buildFromEvent(store: ArtifactStore, event: unknown): Promise<BuildEvent> {

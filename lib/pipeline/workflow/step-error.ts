@@ -10,3 +10,10 @@ export class WorkflowStepError extends StagelineError {
     this.name = errorCode;
   }
 }
+
+/**
+ * A gate whose quorum can never be reached (its approvers other than the person who triggered the
+ * build are fewer than minApprovals): Wait for approval fails at once instead of waiting for the
+ * timeout; Cancel remaining environments marks the environment FAILED with the step's message.
+ */
+export const GATE_UNSATISFIABLE = 'Stageline.GateUnsatisfiable';

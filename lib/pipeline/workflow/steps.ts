@@ -5,16 +5,16 @@ import type { ExecutionStarter } from '../../ports/execution-starter.js';
 import type { Notifier } from '../../ports/notifier.js';
 import type { StackJobLauncher } from '../../ports/stack-job-launcher.js';
 import { WorkflowErrors } from '../../ports/task-callbacks.js';
-import { approvalIdFor, openGate, type GateRecord } from '../approvals/gate.js';
+import { approvalIdFor, closeGate, openGate, type GateRecord } from '../approvals/gate.js';
 import { parseDuration } from '../duration.js';
 import { createDeploymentTasks, taskIdentity, type TaskIdentity } from '../deployment-tasks.js';
 import { resolveManifests, type ManifestSummary, type SkippedOverlay } from '../resolve-manifests.js';
 import { manifestKey, storeRunManifests } from '../run-manifests.js';
 import { DEFAULT_STACK_JOB_TIMEOUT } from '../config/organization.js';
-import { FINAL_TASK_STATUSES, readCancelRequest, requireRun, updateRun, updateTask, type BuildEvent, type RunRecord, type RunStatus, type TaskStatus } from './records.js';
+import { FINAL_TASK_STATUSES, readCancelRequest, requireRun, updateRun, updateTask, type BuildEvent, type CancelRequest, type RunRecord, type RunStatus, type TaskStatus } from './records.js';
 import { laneOf, startNextQueued } from './queue.js';
 import { loadBuildSource, loadOrganization, loadService, SOURCE_ROOT } from './source-tree.js';
-import { WorkflowStepError } from './step-error.js';
+import { GATE_UNSATISFIABLE, WorkflowStepError } from './step-error.js';
 
 /** One environment as it travels through the state machine's Map: keys, digests, timeouts. */
 export interface WorkflowTask extends TaskIdentity {
@@ -115,14 +115,25 @@ export interface ApprovalStepDeps extends StepDeps {
   notifier: Notifier;
   /** Personal signed links for a gate (AWS: the approval URL; locally: the local approval page). */
   approvalLinks: (gate: GateRecord) => { approver: string; url: string }[];
+  /**
+   * The operator answers every gate outright (`deploy --local --approve|--reject`, the terminal
+   * prompt: decideAsOperator), so a gate whose approvers could never reach its quorum can still be
+   * answered and is opened. Otherwise (AWS, and local gates left to the approvers) such a gate
+   * fails at once with Stageline.GateUnsatisfiable.
+   */
+  operatorDecides?: boolean;
 }
 
-/** Opens the gate (the token stays in the store) and tells the approvers. */
+/**
+ * Opens the gate (the token stays in the store) and tells the approvers. A gate that can never be
+ * approved fails at once; a cancel or supersede that lands while the gate opens closes it at once.
+ */
 export async function requestApprovalStep(deps: ApprovalStepDeps, input: WaitingStepInput): Promise<{ approvalId: string }> {
   await refuseIfStopped(deps, input.runId);
   const run = await requireRun(deps.store, input.runId);
   const task = run.tasks[input.task.index]!;
   const now = deps.clock.now();
+  if (!deps.operatorDecides) await failIfUnsatisfiable(deps, run, input.task);
   const gate: GateRecord = {
     approvalId: approvalIdFor(input.runId, input.task.index),
     runId: input.runId,
@@ -149,6 +160,14 @@ export async function requestApprovalStep(deps: ApprovalStepDeps, input: Waiting
     record.startedAt ??= now.toISOString();
     record.detail = `waiting for ${gate.minApprovals} of ${gate.approvers.join(', ')} until ${gate.expiresAt}`;
   }, now);
+  // A cancel that wrote its marker after the check above may have read the run before this task
+  // was WAITING_APPROVAL, and so not closed this gate: look again now that it is recorded.
+  const stopped = await readCancelRequest(deps.store, input.runId);
+  if (stopped) {
+    const error = stopError(stopped);
+    await closeGate(deps, gate, stopped.reason === 'superseded' ? 'SUPERSEDED' : 'CANCELLED', error.message);
+    throw error; // Fails this step: no callback is needed.
+  }
   await deps.notifier.approvalRequested({
     service: gate.service,
     env: gate.env,
@@ -200,11 +219,43 @@ export async function launchStackJobStep(deps: LaunchStepDeps, input: WaitingSte
 /** A cancelled or superseded run starts nothing new: the environment being applied finishes, the next one stops here. */
 async function refuseIfStopped(deps: StepDeps, runId: string): Promise<void> {
   const request = await readCancelRequest(deps.store, runId);
-  if (!request) return;
+  if (request) throw stopError(request);
+}
+
+function stopError(request: CancelRequest): WorkflowStepError {
   if (request.reason === 'superseded') {
-    throw new WorkflowStepError(WorkflowErrors.Superseded, `superseded by run ${request.supersededBy ?? '(newer run)'}`);
+    return new WorkflowStepError(WorkflowErrors.Superseded, `superseded by run ${request.supersededBy ?? '(newer run)'}`);
   }
-  throw new WorkflowStepError(WorkflowErrors.Cancelled, `cancelled by ${request.by}`);
+  return new WorkflowStepError(WorkflowErrors.Cancelled, `cancelled by ${request.by}`);
+}
+
+/**
+ * Separation of duties: the person who triggered the build may not approve it. A gate whose other
+ * approvers are fewer than its quorum could only time out: the environment fails at once instead.
+ */
+async function failIfUnsatisfiable(deps: StepDeps, run: RunRecord, task: WorkflowTask): Promise<void> {
+  const record = run.tasks[task.index]!;
+  const approvers = record.approvers ?? [];
+  const needed = record.minApprovals ?? 1;
+  const trigger = run.build.triggeredBy;
+  const eligible = approvers.filter((approver) => approver.trim().toLowerCase() !== trigger.trim().toLowerCase());
+  if (eligible.length >= needed) return;
+  const approvals = `${needed} approval${needed === 1 ? '' : 's'}`;
+  const why =
+    approvers.length === 0
+      ? `it needs ${approvals} and lists no approvers`
+      : eligible.length < approvers.length
+        ? `it needs ${approvals} from ${approvers.join(', ')}, and ${trigger} triggered the build and may not approve it (separation of duties), which leaves ${eligible.length}`
+        : `it needs ${approvals} and lists only ${approvers.length} approver${approvers.length === 1 ? '' : 's'}: ${approvers.join(', ')}`;
+  const message = `gate ${task.env} can never be approved: ${why}`;
+  const now = deps.clock.now();
+  await updateTask(deps.store, run.runId, task.index, (failed) => {
+    failed.status = 'FAILED';
+    failed.startedAt ??= now.toISOString();
+    failed.finishedAt = now.toISOString();
+    failed.detail = message;
+  }, now);
+  throw new WorkflowStepError(GATE_UNSATISFIABLE, message);
 }
 
 // --- Cancel remaining environments / record success -----------------------------------------------
@@ -221,24 +272,34 @@ export interface StepFailure {
  */
 export async function cancelRemainingStep(deps: StepDeps, input: { runId: string; failure?: StepFailure }): Promise<{ status: RunStatus }> {
   const error = input.failure?.Error ?? 'States.Runtime';
-  const cause = oneLine(input.failure?.Cause ?? error);
+  const cause = oneLine(causeMessage(input.failure?.Cause ?? error));
   const now = deps.clock.now();
+  // A step that refused to start (cancelled, superseded, a gate nobody may approve) stopped the
+  // environment after the last one that started; any other error stopped one that had started.
+  const refusedBeforeStart = error === WorkflowErrors.Cancelled || error === WorkflowErrors.Superseded || error === GATE_UNSATISFIABLE;
   const run = await updateRun(deps.store, input.runId, (record) => {
     // The environment that stopped the run: one its runner already marked failed, else the one
-    // in flight (waiting or applying), else the next one (refused before it started).
+    // in flight (waiting or applying), else the next one for a refusal before it started, else
+    // (a stack job that timed out as its runner recorded success) the last one that started:
+    // never an environment that was not started.
     const failed =
       record.tasks.find((task) => FINAL_TASK_STATUSES.includes(task.status) && task.status !== 'SUCCEEDED') ??
       record.tasks.find((task) => task.status === 'WAITING_APPROVAL' || task.status === 'APPROVED' || task.status === 'APPLYING') ??
-      record.tasks.find((task) => task.status === 'PENDING');
+      (refusedBeforeStart ? record.tasks.find((task) => task.status === 'PENDING') : [...record.tasks].reverse().find((task) => task.status !== 'PENDING'));
     if (failed && !FINAL_TASK_STATUSES.includes(failed.status)) {
       failed.status = statusForError(error, failed.status);
       failed.finishedAt = now.toISOString();
       failed.detail = cause;
     }
+    const reason = !failed
+      ? `the run stopped (${cause})`
+      : failed.status === 'SUCCEEDED'
+        ? `the run stopped after ${failed.env} (${cause})`
+        : `${failed.env} ${describe(failed.status)}`;
     for (const task of record.tasks) {
-      if (failed && task.index > failed.index && !FINAL_TASK_STATUSES.includes(task.status)) {
+      if ((!failed || task.index > failed.index) && !FINAL_TASK_STATUSES.includes(task.status)) {
         task.status = 'CANCELLED';
-        task.detail = `not deployed: ${failed.env} ${describe(failed.status)}`;
+        task.detail = `not deployed: ${reason}`;
       }
     }
     record.status = error === WorkflowErrors.Superseded ? 'SUPERSEDED' : error === WorkflowErrors.Cancelled ? 'CANCELLED' : 'FAILED';
@@ -275,6 +336,23 @@ export async function recordSuccessStep(deps: StepDeps, input: { runId: string }
 async function startQueuedAfter(deps: StepDeps, run: RunRecord): Promise<void> {
   if (!deps.starter) return;
   await startNextQueued({ store: deps.store, clock: deps.clock, starter: deps.starter }, laneOf(run));
+}
+
+/**
+ * The Cause of a failed Lambda step is the function's error as JSON (`errorType`, `errorMessage`,
+ * `requestId`, `stackTrace`): only its message is for people. Any other Cause is kept as it is.
+ */
+function causeMessage(cause: string): string {
+  if (!cause.trimStart().startsWith('{')) return cause;
+  try {
+    const parsed = JSON.parse(cause) as unknown;
+    if (parsed && typeof parsed === 'object' && typeof (parsed as { errorMessage?: unknown }).errorMessage === 'string') {
+      return (parsed as { errorMessage: string }).errorMessage;
+    }
+  } catch {
+    // Not JSON: kept as it is.
+  }
+  return cause;
 }
 
 function oneLine(text: string): string {

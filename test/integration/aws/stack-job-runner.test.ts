@@ -55,9 +55,9 @@ async function bucketWithJob() {
   return { job, bucket, store };
 }
 
-async function runJob(bucket: string, request: Parameters<typeof awsStackJobDeps>[0]) {
+async function runJob(bucket: string, request: Parameters<typeof awsStackJobDeps>[0], env: NodeJS.ProcessEnv = {}) {
   const logs: string[] = [];
-  const deps = await awsStackJobDeps(request, { STAGELINE_BUCKET: bucket, AWS_REGION: 'eu-west-1' }, { sts: new STSClient({ region: 'eu-west-1' }), s3Client: s3.client });
+  const deps = await awsStackJobDeps(request, { STAGELINE_BUCKET: bucket, AWS_REGION: 'eu-west-1', ...env }, { sts: new STSClient({ region: 'eu-west-1' }), s3Client: s3.client });
   const report = await executeStackJob({ ...deps, clock: fixedClock(NOW), log: (line) => logs.push(line) }, request);
   return { report, logs };
 }
@@ -89,7 +89,10 @@ describe('stack-job runner in AWS (runner-wiring)', () => {
     expect(JSON.stringify([logs, sfn.calls().map((call) => call.args[0].input)])).not.toContain(CANARY);
   });
 
-  it("assumes the environment's role for its secrets and variables; the bucket and callbacks keep the runner's role", async () => {
+  // Regression: secrets and variables live in the Stageline account (docs/aws.md §4), where only
+  // the runner role may read stageline/<org>/*; reading them with the environment's role looked
+  // them up in the environment's account.
+  it("reads secrets and variables with the runner's own role; the environment's role is for the provisioner only", async () => {
     const { job, bucket } = await bucketWithJob();
     const request = { ...job.request, awsRoleArn: ROLE };
 
@@ -98,9 +101,9 @@ describe('stack-job runner in AWS (runner-wiring)', () => {
     expect(report.outcome).toBe('succeeded');
     expect(sts).toHaveReceivedCommandExactlyOnceWith(AssumeRoleCommand, { RoleArn: ROLE, RoleSessionName: `stageline-${SERVICE}-${ENV}`, DurationSeconds: 3600 });
     const secretsClient = secretsManager.commandCalls(GetSecretValueCommand)[0]!.thisValue as SecretsManagerClient;
-    expect(await secretsClient.config.credentials()).toMatchObject({ accessKeyId: 'ASIAENVROLE', sessionToken: 'env-session' });
+    expect(await secretsClient.config.credentials().catch(() => ({}))).not.toMatchObject({ accessKeyId: 'ASIAENVROLE' });
     const ssmClient = ssm.commandCalls(GetParameterCommand)[0]!.thisValue as SSMClient;
-    expect(await ssmClient.config.credentials()).toMatchObject({ accessKeyId: 'ASIAENVROLE' });
+    expect(await ssmClient.config.credentials().catch(() => ({}))).not.toMatchObject({ accessKeyId: 'ASIAENVROLE' });
     const sfnClient = sfn.commandCalls(SendTaskSuccessCommand)[0]!.thisValue as SFNClient;
     expect(await sfnClient.config.credentials().catch(() => ({}))).not.toMatchObject({ accessKeyId: 'ASIAENVROLE' });
   });
@@ -116,5 +119,44 @@ describe('stack-job runner in AWS (runner-wiring)', () => {
     expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: TOKEN, error: 'Stageline.StackJobFailed' });
     expect(secretsManager).toHaveReceivedCommandTimes(GetSecretValueCommand, 0);
     expect(await store.get(`deployed/${ORG}/${ENV}/${SERVICE}.yaml`)).toBeUndefined();
+  });
+
+  it('reports with the newest task token of its job file: a retried launch step rewrote it after this build read it', async () => {
+    // Prepare: the build read the job with the first attempt's token; the retried launch (new task
+    // token, same build through the idempotency token) rewrote the file since.
+    const { job, bucket, store } = await bucketWithJob();
+    const key = stackJobKey(job.request);
+    await store.put(key, `${JSON.stringify({ ...job.request, taskToken: 'token-of-the-retry' })}\n`);
+
+    // Act
+    const { report } = await runJob(bucket, job.request, { STAGELINE_JOB_KEY: key });
+
+    // Assess
+    expect(report.outcome).toBe('succeeded');
+    const tokens = sfn.calls().map((call) => (call.args[0].input as { taskToken: string }).taskToken);
+    expect(sfn).toHaveReceivedCommandWith(SendTaskHeartbeatCommand, { taskToken: 'token-of-the-retry' });
+    expect(sfn).toHaveReceivedCommandExactlyOnceWith(SendTaskSuccessCommand, { taskToken: 'token-of-the-retry' });
+    expect(tokens).not.toContain(TOKEN);
+  });
+
+  it('the failure report also uses the newest token', async () => {
+    const { job, bucket, store } = await bucketWithJob();
+    const key = stackJobKey(job.request);
+    await store.put(key, `${JSON.stringify({ ...job.request, taskToken: 'token-of-the-retry' })}\n`);
+    sts.on(AssumeRoleCommand).rejects(Object.assign(new Error('User is not authorized to perform: sts:AssumeRole'), { name: 'AccessDenied' }));
+
+    const { report } = await runJob(bucket, { ...job.request, awsRoleArn: ROLE }, { STAGELINE_JOB_KEY: key });
+
+    expect(report.outcome).toBe('failed');
+    expect(sfn).toHaveReceivedCommandExactlyOnceWith(SendTaskFailureCommand, { taskToken: 'token-of-the-retry', error: 'Stageline.StackJobFailed' });
+  });
+
+  it('falls back to the token it started with when the job file cannot be read', async () => {
+    const { job, bucket } = await bucketWithJob();
+
+    const { report } = await runJob(bucket, job.request, { STAGELINE_JOB_KEY: 'runs/run-1/jobs/0-gone.json' });
+
+    expect(report.outcome).toBe('succeeded');
+    expect(sfn).toHaveReceivedCommandExactlyOnceWith(SendTaskSuccessCommand, { taskToken: TOKEN });
   });
 });

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -87,6 +88,31 @@ describe('stageline stack-job run (local adapters)', () => {
     expect(Object.keys(objects).some((key) => key.startsWith('deployed/'))).toBe(false);
     expect(io.stdout.map(squeeze)).toContain('[apply] DATABASE_PASSWORD: ***');
     expect(leaksIn([...Object.values(objects), ...io.stdout, ...io.stderr])).toBe(false);
+  });
+
+  it('a step already closed when the job starts (queued past its timeout): exit 1, the command never runs, nothing deployed or reported', async () => {
+    // Prepare: the local runtime closed the step; the command would leave a marker
+    const { job, cwd, secretsFile, variablesFile } = await project({ apply: 'touch "$STAGELINE_MARKER"' });
+    const marker = join(cwd, 'applied');
+    process.env.STAGELINE_MARKER = marker;
+    const callbacks = new FileTaskCallbacks(job.store);
+    await callbacks.close(TOKEN);
+    const io = captureIo(cwd);
+
+    // Act
+    const code = await runCli(
+      ['stack-job', 'run', '--job', JSON.stringify(job.request), '--state-dir', job.store.root, '--secrets-file', secretsFile, '--variables-file', variablesFile],
+      io,
+    ).finally(() => delete process.env.STAGELINE_MARKER);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(io.stderr[0]).toBe(`error: stack job for ${SERVICE} → ${ENV} failed: the workflow step closed before the job started; nothing applied`);
+    expect(existsSync(marker)).toBe(false);
+    expect(await callbacks.read(TOKEN)).toBeUndefined();
+    const objects = await job.objects();
+    expect(Object.keys(objects).filter((key) => key.startsWith('deployed/') || key.startsWith('outputs/'))).toEqual([]);
+    expect(await job.task()).toMatchObject({ status: 'APPLYING' });
   });
 
   it('a store without the organization config fails the job through the workflow instead of leaving it waiting', async () => {

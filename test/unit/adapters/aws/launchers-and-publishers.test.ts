@@ -70,18 +70,23 @@ describe('CodeBuildStackJobLauncher', () => {
     expect(JSON.stringify(codebuild.commandCalls(StartBuildCommand)[0]!.args[0].input)).not.toContain(request.taskToken);
   });
 
-  it('derives the idempotency token from the task token: a retried launch does not start a second build', async () => {
+  it('derives the idempotency token from run, task and digest: a retried launch step (a NEW task token in AWS) does not start a second build', async () => {
     codebuild.on(StartBuildCommand).resolves({ build: { id: 'stageline-runner:1' } });
-    const launcher = new CodeBuildStackJobLauncher({ projectName: 'stageline-runner', store: memoryStore(), client: new CodeBuildClient(region) });
+    const store = memoryStore();
+    const launcher = new CodeBuildStackJobLauncher({ projectName: 'stageline-runner', store, client: new CodeBuildClient(region) });
 
     await launcher.launch(request);
-    await launcher.launch(request);
-    await launcher.launch({ ...request, taskToken: 'another-token' });
+    await launcher.launch({ ...request, taskToken: 'token-of-the-retried-attempt' });
+    // The job file holds the newest token: the (one) build reports with it.
+    expect(JSON.parse(store.objects.get('runs/svc-abcdef123456-0123456789ab/jobs/2-app-production.json')!).taskToken).toBe('token-of-the-retried-attempt');
+    await launcher.launch({ ...request, taskIndex: 3, overlay: 'app-other' });
+    await launcher.launch({ ...request, runId: 'svc-abcdef123456-ffffffffffff' });
+    await launcher.launch({ ...request, digest: 'bb' });
 
     const tokens = codebuild.commandCalls(StartBuildCommand).map((call) => call.args[0].input.idempotencyToken);
-    expect(tokens[0]).toBe(tokens[1]);
-    expect(tokens[2]).not.toBe(tokens[0]);
-    expect(tokens[0]).not.toContain(request.taskToken);
+    expect(tokens[1]).toBe(tokens[0]);
+    expect(new Set(tokens.slice(1)).size).toBe(4); // another task, run or manifest is another build
+    expect(tokens[0]).toMatch(/^[0-9a-f]{64}$/);
   });
 });
 

@@ -11,12 +11,12 @@ const client = () => new SSMClient({ region: 'eu-west-1' });
 beforeEach(() => ssm.reset());
 
 describe('SsmVariableSource', () => {
-  it('reads /stageline/<org>/variables/<group>/<key> with decryption', async () => {
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'eu-west-1' } });
+  it('reads /stageline/<org>/variables/<group>/<key> (a String parameter, never decrypted)', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Type: 'String', Value: 'eu-west-1' } });
     const source = new SsmVariableSource({ client: client() });
 
     expect(await source.getVariable({ org: 'acme' }, 'network', 'region')).toBe('eu-west-1');
-    expect(ssm).toHaveReceivedCommandWith(GetParameterCommand, { Name: '/stageline/acme/variables/network/region', WithDecryption: true });
+    expect(ssm).toHaveReceivedCommandWith(GetParameterCommand, { Name: '/stageline/acme/variables/network/region', WithDecryption: false });
   });
 
   it('reads /stageline/<org>/<env>/variables/<group>/<key> for an environment scope', async () => {
@@ -51,5 +51,20 @@ describe('SsmVariableSource', () => {
     expect(await source.getVariable({ org: 'acme' }, 'network', 'region')).toBeUndefined();
     expect(await source.getVariable({ org: 'acme' }, 'network', 'region')).toBeUndefined();
     expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 1);
+  });
+
+  it('refuses a SecureString parameter, naming it and never its value, and never asks SSM to decrypt', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: '/stageline/acme/variables/database/password', Type: 'SecureString', Value: 'canary-S3cr3t-ssm' } });
+    const source = new SsmVariableSource({ client: client() });
+
+    const error = await source.getVariable({ org: 'acme' }, 'database', 'password').catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toBe(
+      'parameter /stageline/acme/variables/database/password is a SecureString: variables are not secret; use a $secrets-group reference',
+    );
+    expect(JSON.stringify(error)).not.toContain('canary-S3cr3t-ssm');
+    expect(String((error as Error).stack)).not.toContain('canary-S3cr3t-ssm');
+    expect(ssm).not.toHaveReceivedCommandWith(GetParameterCommand, { WithDecryption: true });
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CommandProvisioner, type ProvisionerCommands } from '../../../../lib/adapters/local/command-provisioner.js';
 import type { ProvisionJob } from '../../../../lib/ports/provisioner.js';
-import { CANARY, ENV, jobFixture, leaks, ORG, SERVICE, tempDir, TOKEN } from './harness.js';
+import { CANARY, ENV, helloManifest, jobFixture, leaks, memorySecrets, ORG, SERVICE, tempDir, TOKEN } from './harness.js';
 
 const RESOLVED = `apiVersion: kubernetes.openmcf.org/v1\nkind: KubernetesDeployment\nmetadata:\n  env: app-dev\n  name: hello\nspec:\n  password: ${CANARY}\n`;
 
@@ -131,9 +131,39 @@ describe('command provisioner inside the runner', () => {
     expect(report).toEqual({ outcome: 'failed', detail: 'apply command exited with code 7' });
     expect(job.logs).toContain('[apply] auth failed: ***');
     expect(await job.task()).toMatchObject({ status: 'FAILED', detail: 'apply command exited with code 7' });
-    expect(job.callbacks.calls).toEqual([{ method: 'fail', args: [TOKEN, 'Stageline.StackJobFailed', 'apply command exited with code 7'] }]);
+    expect(job.callbacks.calls).toEqual([
+      { method: 'heartbeat', args: [TOKEN] },
+      { method: 'fail', args: [TOKEN, 'Stageline.StackJobFailed', 'apply command exited with code 7'] },
+    ]);
     const objects = await job.objects();
     expect(Object.keys(objects).filter((key) => key.startsWith('deployed/'))).toEqual([]);
     expect(leaks(CANARY, { objects, logs: job.logs, calls: job.callbacks.calls })).toEqual([]);
+  });
+
+  it('a command that cats the manifest never shows a secret, in whatever form the manifest file writes it', async () => {
+    // Prepare: every secret carries the marker "zq7" in each of its words and lines
+    const secrets = {
+      QUOTE: "zq7-it's-mine",
+      COLON_HASH: "p@ss: zq7 it's #1",
+      LONG: Array.from({ length: 28 }, (_, i) => `zq7w${String(i).padStart(2, '0')}`).join(' ').padEnd(200, 'z'),
+      NEWLINE: 'zq7-first line\nzq7-second line',
+      NON_ASCII: 'zq7-h\u00e9llo w\u00f6rld \u{1F600} zq7',
+    };
+    expect(secrets.LONG).toHaveLength(200);
+    const refs = Object.fromEntries(Object.keys(secrets).map((key) => [key, `$secrets-group/database/${key.toLowerCase()}`]));
+    const values = Object.fromEntries(Object.entries(secrets).map(([key, value]) => [key.toLowerCase(), value]));
+    const job = await jobFixture({ manifest: helloManifest({ secrets: refs }), secrets: memorySecrets({ database: values }) });
+    const provisioner = new CommandProvisioner({ apply: 'cat {{ .ManifestFile }}' }, { tempDir: await tempDir() });
+
+    // Act
+    const report = await job.run({ provisionerFor: () => provisioner });
+
+    // Assess
+    expect(report.outcome).toBe('succeeded');
+    const relayed = job.logs.filter((line) => line.startsWith('[apply] '));
+    expect(relayed).toContain('[apply] kind: KubernetesDeployment'); // the manifest was printed
+    expect(relayed.filter((line) => line.includes('zq7'))).toEqual([]);
+    expect(relayed.filter((line) => line.includes('***')).length).toBeGreaterThanOrEqual(5);
+    expect(leaks('zq7', { objects: await job.objects(), logs: job.logs, calls: job.callbacks.calls })).toEqual([]);
   });
 });

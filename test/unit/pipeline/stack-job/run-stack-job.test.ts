@@ -23,7 +23,10 @@ describe('runStackJob: success', () => {
     expect(objects[DEPLOYED]).toBe(job.storedManifest);
     expect(JSON.parse(objects[OUTPUTS]!)).toEqual({ url: 'https://hello.example' });
     expect(await job.task()).toMatchObject({ status: 'SUCCEEDED', finishedAt: NOW, detail: 'done' });
-    expect(job.callbacks.calls).toEqual([{ method: 'succeed', args: [TOKEN, { summary: 'done' }] }]);
+    expect(job.callbacks.calls).toEqual([
+      { method: 'heartbeat', args: [TOKEN] }, // the step is still open: go on
+      { method: 'succeed', args: [TOKEN, { summary: 'done' }] },
+    ]);
   });
 
   it('hands the provisioner the stored manifest and the manifest with every reference resolved', async () => {
@@ -83,14 +86,15 @@ describe('runStackJob: success', () => {
 
   it('a closed step (timed out meanwhile) is logged, not an error; heartbeats stop', async () => {
     const job = await jobFixture();
-    const callbacks = recordingCallbacks(() => 'closed');
+    let started = false;
+    const callbacks = recordingCallbacks((method) => (method === 'heartbeat' && !started ? ((started = true), 'delivered') : 'closed'));
     const provisioner = fakeProvisioner(async () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       return { outputs: {}, summary: 'done' };
     });
     const report = await job.run({ provisionerFor: () => provisioner, callbacks, heartbeatMs: 15 });
     expect(report.outcome).toBe('succeeded');
-    expect(callbacks.calls.filter((call) => call.method === 'heartbeat')).toHaveLength(1);
+    expect(callbacks.calls.filter((call) => call.method === 'heartbeat')).toHaveLength(2); // the start check, then one while provisioning
     expect(job.logs.some((line) => /heartbeat: the workflow step is closed/.test(line))).toBe(true);
     expect(job.logs.some((line) => /already closed .* the success was not reported/.test(line))).toBe(true);
   });
@@ -167,7 +171,10 @@ describe('runStackJob: failures (nothing applied)', () => {
     });
     const report = await job.run({ provisionerFor: () => provisioner });
     expect(report.detail).toBe('tool said: bad password *** second line');
-    expect(job.callbacks.calls).toEqual([{ method: 'fail', args: [TOKEN, WorkflowErrors.StackJobFailed, report.detail] }]);
+    expect(job.callbacks.calls).toEqual([
+      { method: 'heartbeat', args: [TOKEN] },
+      { method: 'fail', args: [TOKEN, WorkflowErrors.StackJobFailed, report.detail] },
+    ]);
     expect(leaks(CANARY, { objects: await job.objects(), logs: job.logs, calls: job.callbacks.calls })).toEqual([]);
   });
 
@@ -179,7 +186,60 @@ describe('runStackJob: failures (nothing applied)', () => {
       },
     });
     expect(report).toEqual({ outcome: 'failed', detail: 'the store has no config/organization.yaml' });
-    expect(job.callbacks.calls[0]!.method).toBe('fail');
+    expect(job.callbacks.calls.map((call) => call.method)).toEqual(['heartbeat', 'fail']);
+  });
+});
+
+describe('runStackJob: a step that closed before the job started (the build queued past its timeout)', () => {
+  it('stops before resolving anything: provisioner never called, nothing deployed, the task left alone, nothing reported', async () => {
+    // Prepare
+    const resolved: string[] = [];
+    const secrets = memorySecrets({ database: { password: CANARY } });
+    const job = await jobFixture({
+      secrets: { getSecret: async (scope, group, key) => (resolved.push(`${group}/${key}`), secrets.getSecret(scope, group, key)) },
+    });
+    const callbacks = recordingCallbacks((method) => (method === 'heartbeat' ? 'closed' : 'delivered'));
+    const provisioner = fakeProvisioner();
+
+    // Act
+    const report = await job.run({ provisionerFor: () => provisioner, callbacks });
+
+    // Assess
+    expect(report).toEqual({ outcome: 'failed', detail: 'the workflow step closed before the job started; nothing applied' });
+    expect(provisioner.jobs).toHaveLength(0);
+    expect(resolved).toEqual([]);
+    const objects = await job.objects();
+    expect(Object.keys(objects).filter((key) => key.startsWith('deployed/') || key.startsWith('outputs/'))).toEqual([]);
+    expect(await job.task()).toMatchObject({ status: 'APPLYING' });
+    expect((await job.task()).finishedAt).toBeUndefined();
+    expect(callbacks.calls).toEqual([{ method: 'heartbeat', args: [TOKEN] }]);
+    expect(job.logs.at(-1)).toBe('stack job stopped: the workflow step closed before the job started; nothing applied');
+  });
+
+  it('checks the step after the digest check: a tampered manifest still fails the job as before, without a heartbeat', async () => {
+    const job = await jobFixture();
+    await job.store.put(job.request.manifestKey, `${job.storedManifest}# tampered\n`);
+    const callbacks = recordingCallbacks();
+    const report = await job.run({ provisionerFor: () => fakeProvisioner(), callbacks });
+    expect(report.outcome).toBe('failed');
+    expect(callbacks.calls.map((call) => call.method)).toEqual(['fail']);
+  });
+
+  it('a heartbeat that cannot be delivered (transient) does not stop the job', async () => {
+    const job = await jobFixture();
+    const callbacks = recordingCallbacks();
+    const heartbeat = callbacks.heartbeat;
+    let first = true;
+    callbacks.heartbeat = async (token) => {
+      if (first) {
+        first = false;
+        throw new Error('ThrottlingException');
+      }
+      return heartbeat(token);
+    };
+    const report = await job.run({ provisionerFor: () => fakeProvisioner(), callbacks });
+    expect(report.outcome).toBe('succeeded');
+    expect(job.logs.some((line) => /heartbeat not delivered: ThrottlingException/.test(line))).toBe(true);
   });
 });
 

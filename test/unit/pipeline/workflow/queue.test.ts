@@ -63,6 +63,7 @@ async function upload(store: ArtifactStore, event: BuildEvent, concurrency = 'qu
 
 const buildCompleted = (event: BuildEvent) => ({ source: 'stageline.build', 'detail-type': 'Build Completed', detail: event });
 
+/** Run ids start with `<service>-` like real execution names: the queue lists a service's runs by that prefix. */
 async function seedRun(store: ArtifactStore, runId: string, status: RunStatus, createdAt: string, event = build(runId)): Promise<void> {
   const run: RunRecord = { schemaVersion: 1, runId, build: event, status, createdAt, updatedAt: createdAt, tasks: [], skipped: [], warnings: [] };
   await createRun(store, run);
@@ -133,20 +134,20 @@ describe('when a run ends, the oldest queued run of its branch starts', () => {
     const store = memoryStore();
     const starter = new RecordingStarter();
     const clock = fixedClock('2030-01-01T13:00:00.000Z');
-    await seedRun(store, 'run-a', 'RUNNING', '2030-01-01T12:00:00.000Z');
-    await seedRun(store, 'run-c', 'QUEUED', '2030-01-01T12:00:03.000Z');
-    await seedRun(store, 'run-b', 'QUEUED', '2030-01-01T12:00:02.000Z');
-    await seedRun(store, 'run-x', 'QUEUED', '2030-01-01T12:00:01.000Z', build('xxxxxxx9', 'other-branch'));
+    await seedRun(store, 'hello-run-a', 'RUNNING', '2030-01-01T12:00:00.000Z');
+    await seedRun(store, 'hello-run-c', 'QUEUED', '2030-01-01T12:00:03.000Z');
+    await seedRun(store, 'hello-run-b', 'QUEUED', '2030-01-01T12:00:02.000Z');
+    await seedRun(store, 'hello-run-x', 'QUEUED', '2030-01-01T12:00:01.000Z', build('xxxxxxx9', 'other-branch'));
 
-    await recordSuccessStep({ store, clock, starter }, { runId: 'run-a' });
-    expect(starter.names).toEqual(['run-b']);
-    expect(starter.started[0]!.input).toEqual({ runId: 'run-b', build: build('run-b') });
-    expect(await statusOf(store, 'run-b')).toBe('RUNNING');
-    expect(await statusOf(store, 'run-c')).toBe('QUEUED');
-    expect(await statusOf(store, 'run-x')).toBe('QUEUED');
+    await recordSuccessStep({ store, clock, starter }, { runId: 'hello-run-a' });
+    expect(starter.names).toEqual(['hello-run-b']);
+    expect(starter.started[0]!.input).toEqual({ runId: 'hello-run-b', build: build('hello-run-b') });
+    expect(await statusOf(store, 'hello-run-b')).toBe('RUNNING');
+    expect(await statusOf(store, 'hello-run-c')).toBe('QUEUED');
+    expect(await statusOf(store, 'hello-run-x')).toBe('QUEUED');
 
-    await cancelRemainingStep({ store, clock, starter }, { runId: 'run-b', failure: { Error: 'Stageline.StackJobFailed', Cause: 'exit 3' } });
-    expect(starter.names).toEqual(['run-b', 'run-c']);
+    await cancelRemainingStep({ store, clock, starter }, { runId: 'hello-run-b', failure: { Error: 'Stageline.StackJobFailed', Cause: 'exit 3' } });
+    expect(starter.names).toEqual(['hello-run-b', 'hello-run-c']);
   });
 
   it('two runs that finish at once start the queued run exactly once (compare-and-swap)', async () => {
@@ -154,55 +155,55 @@ describe('when a run ends, the oldest queued run of its branch starts', () => {
     const starter = new RecordingStarter();
     const clock = fixedClock('2030-01-01T13:00:00.000Z');
     // Two runs of the lane (e.g. started before the service switched to queue) finish together.
-    await seedRun(store, 'run-a1', 'RUNNING', '2030-01-01T12:00:00.000Z');
-    await seedRun(store, 'run-a2', 'RUNNING', '2030-01-01T12:00:01.000Z');
-    await seedRun(store, 'run-b', 'QUEUED', '2030-01-01T12:00:02.000Z');
-    await seedRun(store, 'run-c', 'QUEUED', '2030-01-01T12:00:03.000Z');
+    await seedRun(store, 'hello-run-a1', 'RUNNING', '2030-01-01T12:00:00.000Z');
+    await seedRun(store, 'hello-run-a2', 'RUNNING', '2030-01-01T12:00:01.000Z');
+    await seedRun(store, 'hello-run-b', 'QUEUED', '2030-01-01T12:00:02.000Z');
+    await seedRun(store, 'hello-run-c', 'QUEUED', '2030-01-01T12:00:03.000Z');
     store.arm();
 
     await Promise.all([
-      recordSuccessStep({ store, clock, starter }, { runId: 'run-a1' }),
-      cancelRemainingStep({ store, clock, starter }, { runId: 'run-a2', failure: { Error: 'Stageline.Rejected', Cause: 'no' } }),
+      recordSuccessStep({ store, clock, starter }, { runId: 'hello-run-a1' }),
+      cancelRemainingStep({ store, clock, starter }, { runId: 'hello-run-a2', failure: { Error: 'Stageline.Rejected', Cause: 'no' } }),
     ]);
     expect(store.listsSeenTogether).toBe(2); // both saw both runs finished and raced for run-b
-    expect(starter.names).toEqual(['run-b']);
-    expect(await statusOf(store, 'run-b')).toBe('RUNNING');
-    expect(await statusOf(store, 'run-c')).toBe('QUEUED');
+    expect(starter.names).toEqual(['hello-run-b']);
+    expect(await statusOf(store, 'hello-run-b')).toBe('RUNNING');
+    expect(await statusOf(store, 'hello-run-c')).toBe('QUEUED');
   });
 
   it('many concurrent callers of startNextQueued start one run', async () => {
     const store = memoryStore();
     const starter = new RecordingStarter();
     const clock = fixedClock('2030-01-01T13:00:00.000Z');
-    await seedRun(store, 'run-b', 'QUEUED', '2030-01-01T12:00:02.000Z');
-    await seedRun(store, 'run-c', 'QUEUED', '2030-01-01T12:00:03.000Z');
+    await seedRun(store, 'hello-run-b', 'QUEUED', '2030-01-01T12:00:02.000Z');
+    await seedRun(store, 'hello-run-c', 'QUEUED', '2030-01-01T12:00:03.000Z');
     const results = await Promise.all(Array.from({ length: 8 }, () => startNextQueued({ store, clock, starter }, { service: 'hello', branch: 'main' })));
-    expect(results.filter(Boolean)).toEqual(['run-b']);
-    expect(starter.names).toEqual(['run-b']);
+    expect(results.filter(Boolean)).toEqual(['hello-run-b']);
+    expect(starter.names).toEqual(['hello-run-b']);
   });
 
   it('starts nothing without a starter (a deployment that never queues needs nothing new)', async () => {
     const store = memoryStore();
     const clock = fixedClock('2030-01-01T13:00:00.000Z');
-    await seedRun(store, 'run-a', 'RUNNING', '2030-01-01T12:00:00.000Z');
-    await seedRun(store, 'run-b', 'QUEUED', '2030-01-01T12:00:01.000Z');
-    await recordSuccessStep({ store, clock }, { runId: 'run-a' });
-    expect(await statusOf(store, 'run-b')).toBe('QUEUED');
+    await seedRun(store, 'hello-run-a', 'RUNNING', '2030-01-01T12:00:00.000Z');
+    await seedRun(store, 'hello-run-b', 'QUEUED', '2030-01-01T12:00:01.000Z');
+    await recordSuccessStep({ store, clock }, { runId: 'hello-run-a' });
+    expect(await statusOf(store, 'hello-run-b')).toBe('QUEUED');
   });
 
   it('a queued run whose execution cannot start is FAILED with the reason, and the next one starts', async () => {
     const store = memoryStore();
     const starter = new RecordingStarter();
-    starter.failFor.add('run-b');
+    starter.failFor.add('hello-run-b');
     const clock = fixedClock('2030-01-01T13:00:00.000Z');
-    await seedRun(store, 'run-a', 'RUNNING', '2030-01-01T12:00:00.000Z');
-    await seedRun(store, 'run-b', 'QUEUED', '2030-01-01T12:00:01.000Z');
-    await seedRun(store, 'run-c', 'QUEUED', '2030-01-01T12:00:02.000Z');
-    await recordSuccessStep({ store, clock, starter }, { runId: 'run-a' });
-    const failed = (await readRun(store, 'run-b'))!;
+    await seedRun(store, 'hello-run-a', 'RUNNING', '2030-01-01T12:00:00.000Z');
+    await seedRun(store, 'hello-run-b', 'QUEUED', '2030-01-01T12:00:01.000Z');
+    await seedRun(store, 'hello-run-c', 'QUEUED', '2030-01-01T12:00:02.000Z');
+    await recordSuccessStep({ store, clock, starter }, { runId: 'hello-run-a' });
+    const failed = (await readRun(store, 'hello-run-b'))!;
     expect(failed.status).toBe('FAILED');
     expect(failed.failure).toEqual({ error: 'Stageline.StartFailed', cause: 'could not start the queued run: ExecutionLimitExceeded: too many executions' });
-    expect(starter.names).toEqual(['run-c']);
+    expect(starter.names).toEqual(['hello-run-c']);
   });
 });
 
@@ -211,18 +212,18 @@ describe('cancelling a queued run', () => {
     const store = memoryStore();
     const starter = new RecordingStarter();
     const clock = fixedClock('2030-01-01T13:00:00.000Z');
-    await seedRun(store, 'run-a', 'RUNNING', '2030-01-01T12:00:00.000Z');
-    await seedRun(store, 'run-b', 'QUEUED', '2030-01-01T12:00:01.000Z');
-    await seedRun(store, 'run-c', 'QUEUED', '2030-01-01T12:00:02.000Z');
+    await seedRun(store, 'hello-run-a', 'RUNNING', '2030-01-01T12:00:00.000Z');
+    await seedRun(store, 'hello-run-b', 'QUEUED', '2030-01-01T12:00:01.000Z');
+    await seedRun(store, 'hello-run-c', 'QUEUED', '2030-01-01T12:00:02.000Z');
 
-    const cancelled = await requestCancel({ store, clock, callbacks: noCallbacks }, 'run-b', { reason: 'cancelled', by: 'ops@acme.io' });
+    const cancelled = await requestCancel({ store, clock, callbacks: noCallbacks }, 'hello-run-b', { reason: 'cancelled', by: 'ops@acme.io' });
     expect(cancelled).toMatchObject({ status: 'CANCELLED', finishedAt: '2030-01-01T13:00:00.000Z', failure: { error: 'Stageline.Cancelled', cause: 'cancelled by ops@acme.io while queued; it never started' } });
-    expect(await store.get('runs/run-b/cancel')).toBeDefined();
+    expect(await store.get('runs/hello-run-b/cancel')).toBeDefined();
 
-    await recordSuccessStep({ store, clock, starter }, { runId: 'run-a' });
-    expect(starter.names).toEqual(['run-c']);
-    expect(await statusOf(store, 'run-b')).toBe('CANCELLED');
-    await expect(requestCancel({ store, clock, callbacks: noCallbacks }, 'run-b', { reason: 'cancelled', by: 'ops@acme.io' })).rejects.toThrow(/already finished \(CANCELLED\)/);
+    await recordSuccessStep({ store, clock, starter }, { runId: 'hello-run-a' });
+    expect(starter.names).toEqual(['hello-run-c']);
+    expect(await statusOf(store, 'hello-run-b')).toBe('CANCELLED');
+    await expect(requestCancel({ store, clock, callbacks: noCallbacks }, 'hello-run-b', { reason: 'cancelled', by: 'ops@acme.io' })).rejects.toThrow(/already finished \(CANCELLED\)/);
   });
 });
 
@@ -242,7 +243,7 @@ function racingStore(inner: ArtifactStore, parties: number): ArtifactStore & { a
     put: (key: string, body: string, conditions?: Parameters<ArtifactStore['put']>[2]) => inner.put(key, body, conditions),
     delete: (key: string) => inner.delete(key),
     async list(prefix: string) {
-      if (armed && prefix === 'runs/') {
+      if (armed && prefix.startsWith('runs/')) {
         const release = new Promise<void>((resolve) => waiting.push(resolve));
         if (waiting.length === parties) {
           armed = false;
