@@ -20,7 +20,7 @@ import type { StackJobRequest } from '../ports/stack-job-launcher.js';
 import { cliEntryPoint } from './package-root.js';
 import { startApprovalServer } from '../adapters/local/approval-server.js';
 import { approvalLinksFor, randomKeyring } from '../pipeline/approvals/links.js';
-import { collectProjectSource, localCommit } from './project-source.js';
+import { projectBuild } from './project-source.js';
 import type { ExecutionEvent } from './state-machine-runner.js';
 
 export interface LocalDeployOptions {
@@ -75,17 +75,7 @@ export async function deployLocally(options: LocalDeployOptions): Promise<LocalD
   if (service.metadata.org !== organization.metadata.name) {
     throw new ConfigError(`${serviceFile}: metadata.org is ${JSON.stringify(service.metadata.org)} but the organization config is ${JSON.stringify(organization.metadata.name)}`);
   }
-  const source = collectProjectSource(options.projectDir, service.spec.kustomizeDir);
-  const commit = localCommit(options.projectDir, source);
-  const build: BuildEvent = {
-    org: organization.metadata.name,
-    service: service.metadata.name,
-    commitSha: options.build?.commitSha ?? commit.commitSha,
-    branch: options.build?.branch ?? commit.branch,
-    image: options.build?.image ?? `${service.metadata.name}:${(options.build?.commitSha ?? commit.commitSha).slice(0, 12)}`,
-    triggeredBy: options.build?.triggeredBy ?? options.operator,
-    ...(options.build?.tag ? { tag: options.build.tag } : {}),
-  };
+  const { build, source } = projectBuild(options.projectDir, service, options.build ?? {}, options.operator);
 
   // What a build stage does in AWS: the organization config, the source subset, build.json.
   await store.put(organizationKey, orgText);

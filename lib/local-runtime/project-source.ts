@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ConfigError } from '../errors.js';
+import type { ServiceConfig } from '../pipeline/config/service.js';
+import type { BuildEvent } from '../pipeline/workflow/records.js';
 
 /** The repository subset a run needs (DESIGN §4 builds/<service>/<commit>/source/): stageline.yaml + the kustomize tree. */
 export function collectProjectSource(projectDir: string, kustomizeDir: string): Map<string, string> {
@@ -44,3 +46,30 @@ export function localCommit(projectDir: string, source: Map<string, string>): { 
   for (const [path, content] of [...source.entries()].sort(([a], [b]) => a.localeCompare(b))) hash.update(`${path}\0${content}\0`);
   return { commitSha: hash.digest('hex').slice(0, 40), branch, fromGit: false };
 }
+
+/**
+ * The `Build Completed` detail for a project as it is on disk (what `deploy` uploads and
+ * announces, locally or to AWS): its source subset, and the build event with flags overriding
+ * the commit, branch, image, tag and who triggered it.
+ */
+export function projectBuild(
+  projectDir: string,
+  service: ServiceConfig,
+  overrides: Partial<BuildEvent>,
+  triggeredBy: string,
+): { build: BuildEvent; source: Map<string, string> } {
+  const source = collectProjectSource(projectDir, service.spec.kustomizeDir);
+  const commit = localCommit(projectDir, source);
+  const commitSha = overrides.commitSha ?? commit.commitSha;
+  const build: BuildEvent = {
+    org: service.metadata.org,
+    service: service.metadata.name,
+    commitSha,
+    branch: overrides.branch ?? commit.branch,
+    image: overrides.image ?? `${service.metadata.name}:${commitSha.slice(0, 12)}`,
+    triggeredBy: overrides.triggeredBy ?? triggeredBy,
+    ...(overrides.tag ? { tag: overrides.tag } : {}),
+  };
+  return { build, source };
+}
+

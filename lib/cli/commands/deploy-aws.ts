@@ -9,10 +9,10 @@ import { executionArnFor } from '../../adapters/aws/sfn-execution-starter.js';
 import { operatorIdentity } from '../../adapters/local/operator-identity.js';
 import { ConfigError, StagelineError, UsageError } from '../../errors.js';
 import { formatRunTable, watchRun } from '../../local-runtime/progress.js';
-import { collectProjectSource, localCommit } from '../../local-runtime/project-source.js';
+import { projectBuild } from '../../local-runtime/project-source.js';
 import { parseOrganization } from '../../pipeline/config/organization.js';
 import { parseService } from '../../pipeline/config/service.js';
-import { buildKey, buildSourcePrefix, organizationKey, readRun, serialize, type BuildEvent, type RunRecord } from '../../pipeline/workflow/records.js';
+import { buildKey, buildSourcePrefix, organizationKey, readRun, serialize, type RunRecord } from '../../pipeline/workflow/records.js';
 import { executionNameFor } from '../../pipeline/workflow/start-pipeline.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { CliIo } from '../io.js';
@@ -79,18 +79,18 @@ export async function deployToAwsCommand(options: DeployToAwsOptions, io: CliIo,
     throw new ConfigError(`${serviceFile}: cannot read stageline.yaml`, { hint: 'run it in a service repository, or pass --project DIR' });
   }
   const service = parseService(serviceText, serviceFile);
-  const source = collectProjectSource(projectDir, service.spec.kustomizeDir);
-  const commit = localCommit(projectDir, source);
-  const commitSha = options.commit ?? commit.commitSha;
-  const build: BuildEvent = {
-    org: service.metadata.org,
-    service: service.metadata.name,
-    commitSha,
-    branch: options.branch ?? commit.branch,
-    image: options.image ?? `${service.metadata.name}:${commitSha.slice(0, 12)}`,
-    triggeredBy: options.triggeredBy ?? operatorIdentity(projectDir),
-    ...(options.tag ? { tag: options.tag } : {}),
-  };
+  const { build, source } = projectBuild(
+    projectDir,
+    service,
+    {
+      ...(options.commit ? { commitSha: options.commit } : {}),
+      ...(options.branch ? { branch: options.branch } : {}),
+      ...(options.image ? { image: options.image } : {}),
+      ...(options.tag ? { tag: options.tag } : {}),
+      ...(options.triggeredBy ? { triggeredBy: options.triggeredBy } : {}),
+    },
+    operatorIdentity(projectDir),
+  );
 
   // The bucket must be a Stageline bucket of this service's organization.
   await checkOrganization(store, bucket, build.org, serviceFile);
