@@ -6,3 +6,6 @@ export const deployedDiffKey = (org: string, env: string, service: string) => `d
 
 /** `outputs/<org>/<env>/<kind>/<name>.json`: a resource's stack-job outputs (read by `valueFrom` variables). */
 export const outputsKey = (org: string, env: string, kind: string, name: string) => `outputs/${org}/${env}/${kind}/${name}.json`;
+
+/** `locks/<org>/<env>/<service>.json`: the lease a stack job holds while it applies a service to an environment. */
+export const environmentLockKey = (org: string, env: string, service: string) => `locks/${org}/${env}/${service}.json`;

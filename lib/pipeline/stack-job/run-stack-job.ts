@@ -15,6 +15,7 @@ import { findReferences, summarizeReferences } from '../references.js';
 import { resolveReferences } from '../resolve-references.js';
 import { loadRunManifest, manifestKey } from '../run-manifests.js';
 import { FINAL_TASK_STATUSES, serialize, updateTask, type TaskStatus } from '../workflow/records.js';
+import { acquireEnvironmentLease, DEFAULT_LEASE_POLL_MS, releaseEnvironmentLease, type EnvironmentLease } from './environment-lease.js';
 import { deployedKey, outputsKey } from './keys.js';
 import { createRedactor, formsInDocument, type Redactor } from './redactor.js';
 
@@ -36,6 +37,8 @@ export interface StackJobDeps {
   log: (line: string) => void;
   /** Heartbeat period while provisioning. Default {@link DEFAULT_HEARTBEAT_MS} (60 s). */
   heartbeatMs?: number;
+  /** How often a job waiting for the environment's lease (another run is applying it) looks again. Default 1 s. */
+  leasePollMs?: number;
 }
 
 export type StackJobOutcome = 'succeeded' | 'failed';
@@ -54,6 +57,10 @@ export interface StackJobReport {
  * 2. checks it is the resource the task names (kind, name, environment);
  * 3. sends one heartbeat: if the step is already closed (the build queued past its timeout), it
  *    stops there — nothing applied, recorded or reported (the workflow has settled the task);
+ * 3b. takes the environment's lease (`locks/<org>/<env>/<service>.json`, see
+ *    {@link acquireEnvironmentLease}): while another run's job applies this service to the
+ *    environment it waits, heartbeating; a step that closes meanwhile stops the job as in 3. The
+ *    lease is released once the job has reported (success or failure), if it is still this job's;
  * 4. resolves every `$secrets-group` / `$variables-group` reference in memory, all of them before
  *    any change (one without a value fails the job, nothing applied);
  * 5. runs the provisioner for the kind, sending heartbeats meanwhile;
@@ -76,9 +83,19 @@ export async function executeStackJob(deps: StackJobDeps, request: StackJobReque
   const log = (line: string) => deps.log(redact(line));
   log(`stack job: ${request.service} → ${request.env} (${request.kind} ${request.name}), run ${request.runId} task ${request.taskIndex}`);
 
+  const held: { lease?: EnvironmentLease } = {};
+  try {
+    return await finishStackJob(deps, request, redact, log, held);
+  } finally {
+    if (held.lease) await releaseEnvironmentLease(deps.store, held.lease, request.env, log);
+  }
+}
+
+/** Provisions and reports; `held.lease` is set once the environment's lease is this job's. */
+async function finishStackJob(deps: StackJobDeps, request: StackJobRequest, redact: Redactor, log: (line: string) => void, held: { lease?: EnvironmentLease }): Promise<StackJobReport> {
   let summary: string;
   try {
-    summary = await provisionJob(deps, request, redact, log);
+    summary = await provisionJob(deps, request, redact, log, held);
   } catch (error) {
     if (error instanceof StepClosedBeforeStart) {
       // Nothing was applied and the step is over: its task is final already (or the workflow makes
@@ -99,7 +116,7 @@ export async function executeStackJob(deps: StackJobDeps, request: StackJobReque
 }
 
 /** Steps 1–6 up to the store writes; returns the one-line (redacted) summary. Throws on any failure. */
-async function provisionJob(deps: StackJobDeps, request: StackJobRequest, redact: Redactor, log: (line: string) => void): Promise<string> {
+async function provisionJob(deps: StackJobDeps, request: StackJobRequest, redact: Redactor, log: (line: string) => void, held: { lease?: EnvironmentLease }): Promise<string> {
   const expectedKey = manifestKey(request.runId, request.digest);
   if (request.manifestKey !== expectedKey) {
     throw new ManifestError(`the job's manifestKey ${request.manifestKey} is not ${expectedKey} (the key of its digest); refusing to deploy it`);
@@ -110,6 +127,14 @@ async function provisionJob(deps: StackJobDeps, request: StackJobRequest, redact
 
   // The build may have queued past the step's timeout / heartbeat: then nothing may be applied.
   await checkStepOpen(deps, request, log);
+
+  // One run at a time applies this service to this environment (another run's job may be at it).
+  held.lease = await acquireEnvironmentLease(
+    { store: deps.store, log, pollMs: deps.leasePollMs ?? DEFAULT_LEASE_POLL_MS, now: () => deps.clock.now(), whileWaiting: heartbeatWhileWaiting(deps, request, log) },
+    request,
+  );
+  // The step may have closed between the last heartbeat of the wait and the lease being freed.
+  if (held.lease.waited) await checkStepOpen(deps, request, log, 'while the job waited for the lease on the environment');
 
   const source = `overlay "${request.overlay}" (${request.manifestKey})`;
   const occurrences = findReferences(manifest, source);
@@ -152,8 +177,8 @@ async function provisionJob(deps: StackJobDeps, request: StackJobRequest, redact
 
 /** The step this job answers closed before the job started (the job stops; nothing applied, nothing recorded, nothing reported). */
 class StepClosedBeforeStart extends Error {
-  constructor() {
-    super('the workflow step closed before the job started; nothing applied');
+  constructor(when = 'before the job started') {
+    super(`the workflow step closed ${when}; nothing applied`);
   }
 }
 
@@ -162,7 +187,7 @@ class StepClosedBeforeStart extends Error {
  * cannot be delivered (a transient error) is logged and the job goes on — the step's own report
  * at the end tells whether it was still open.
  */
-async function checkStepOpen(deps: StackJobDeps, request: StackJobRequest, log: (line: string) => void): Promise<void> {
+async function checkStepOpen(deps: StackJobDeps, request: StackJobRequest, log: (line: string) => void, when?: string): Promise<void> {
   let outcome: CallbackOutcome;
   try {
     outcome = await deps.callbacks.heartbeat(request.taskToken);
@@ -170,7 +195,21 @@ async function checkStepOpen(deps: StackJobDeps, request: StackJobRequest, log: 
     log(`heartbeat not delivered: ${messageOf(error)}`);
     return;
   }
-  if (outcome === 'closed') throw new StepClosedBeforeStart();
+  if (outcome === 'closed') throw new StepClosedBeforeStart(when);
+}
+
+/**
+ * While the job waits for the environment's lease: a heartbeat every `heartbeatMs` (the step's
+ * heartbeat timeout applies while waiting too); a `closed` answer stops the job, nothing applied.
+ */
+function heartbeatWhileWaiting(deps: StackJobDeps, request: StackJobRequest, log: (line: string) => void): () => Promise<void> {
+  const period = deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  let lastBeat = Date.now(); // the start check just beat
+  return async () => {
+    if (Date.now() - lastBeat < period) return;
+    lastBeat = Date.now();
+    await checkStepOpen(deps, request, log, 'while the job waited for the lease on the environment');
+  };
 }
 
 /** The stored manifest as data, checked to be the resource the task names. */
