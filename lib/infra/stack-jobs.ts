@@ -1,5 +1,5 @@
-import { AssetHashType, DockerImage, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { BuildSpec, CfnProject, ComputeType, LinuxBuildImage, Project, Source } from 'aws-cdk-lib/aws-codebuild';
+import { ArnFormat, AssetHashType, DockerImage, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { BuildSpec, ComputeType, LinuxBuildImage, Project, Source } from 'aws-cdk-lib/aws-codebuild';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -17,7 +17,7 @@ import { FAILED_BUILD_STATUSES } from '../pipeline/stack-job/build-outcome.js';
 import { REPO_ROOT } from './deployment-stage-props.js';
 import { grantObjectAccess, StagelineFunction } from './functions.js';
 import type { ObjectAccess } from './functions.js';
-import { acknowledge } from './nag.js';
+import { acknowledge, wildcardResourceFinding } from './nag.js';
 
 /** What the runner touches in the bucket: manifests and task records in, deployed/ and outputs/ out. */
 export const RUNNER_OBJECT_ACCESS: ObjectAccess = {
@@ -128,26 +128,29 @@ export class StackJobs extends Construct {
     }
 
     const policy = this.role.node.tryFindChild('DefaultPolicy') ?? this.role;
+    // Finding ids derived from the granted ARNs: with a concrete account and region (`cdk deploy`
+    // with credentials) cdk-nag reports those values, not <AWS::Region> / <AWS::AccountId>.
     acknowledge(
       policy,
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:stageline/${org}/*]`,
+      wildcardResourceFinding(policy, secretsPrefix),
       `The runner resolves $secrets-group references of any group, just in time (DESIGN §5): secrets are named stageline/${org}/<group> or stageline/${org}/<env>/<group>, and GetSecretValue on that prefix is the narrowest grant. No other role has it.`,
     );
     acknowledge(
       policy,
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/stageline/${org}/*]`,
+      wildcardResourceFinding(policy, parametersPrefix),
       `The runner resolves $variables-group references: parameters /stageline/${org}/[<env>/]variables/<group>/<key>; GetParameter(s) on that prefix is the narrowest grant. No other role has it.`,
     );
-    // CodeBuild's own grants, made by the L2 construct.
-    const logicalId = stack.getLogicalId(this.project.node.defaultChild as CfnProject);
+    // CodeBuild's own grants, made by the L2 construct (the same ARNs it builds).
+    const projectName = this.project.projectName;
     acknowledge(
       policy,
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:report-group/<${logicalId}>-*]`,
+      wildcardResourceFinding(policy, stack.formatArn({ service: 'codebuild', resource: 'report-group', resourceName: `${projectName}-*` })),
       'Added by the CodeBuild construct: test-report groups named after this project only; the runner creates none.',
     );
+    const defaultLogGroup = stack.formatArn({ service: 'logs', resource: 'log-group', arnFormat: ArnFormat.COLON_RESOURCE_NAME, resourceName: `/aws/codebuild/${projectName}` });
     acknowledge(
       policy,
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<${logicalId}>:*]`,
+      wildcardResourceFinding(policy, `${defaultLogGroup}:*`),
       "Added by the CodeBuild construct: log streams of this project's default log group only (builds log to the explicit group above).",
     );
     for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*']) {
