@@ -25,10 +25,15 @@ export const FUNCTION_NAMES = [
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
-/** Bucket prefixes (DESIGN §4) a principal reads or writes. */
+/** Bucket prefixes (DESIGN §4) a principal reads, writes or deletes in. */
 export interface ObjectAccess {
   read: string[];
   write: string[];
+  /**
+   * s3:DeleteObject. Only the runner needs it, on `locks/` (releasing the environment lease); no
+   * function deletes anything. Default: none.
+   */
+  delete?: string[];
 }
 
 /**
@@ -134,9 +139,9 @@ export class StagelineFunction extends Construct {
 }
 
 /**
- * Grants GetObject / PutObject on `<prefix>*` for each prefix and ListBucket on the bucket, and
- * acknowledges the prefix wildcards: object keys below a prefix are created at run time (run ids,
- * approval ids), so the prefix is the narrowest resource IAM can name.
+ * Grants GetObject / PutObject (/ DeleteObject) on `<prefix>*` for each prefix and ListBucket on
+ * the bucket, and acknowledges the prefix wildcards: object keys below a prefix are created at run
+ * time (run ids, approval ids, environment names), so the prefix is the narrowest resource IAM can name.
  */
 export function grantObjectAccess(ackScope: Construct, role: Role, bucket: IBucket, access: ObjectAccess): void {
   role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
@@ -146,11 +151,16 @@ export function grantObjectAccess(ackScope: Construct, role: Role, bucket: IBuck
   if (access.write.length > 0) {
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: access.write.map((prefix) => bucket.arnForObjects(`${prefix}*`)) }));
   }
-  for (const prefix of new Set([...access.read, ...access.write])) {
+  const deletes = access.delete ?? [];
+  if (deletes.length > 0) {
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:DeleteObject'], resources: deletes.map((prefix) => bucket.arnForObjects(`${prefix}*`)) }));
+  }
+  for (const prefix of new Set([...access.read, ...access.write, ...deletes])) {
+    const actions = [access.read.includes(prefix) && 'GetObject', access.write.includes(prefix) && 'PutObject', deletes.includes(prefix) && 'DeleteObject'].filter(Boolean).join('/');
     acknowledge(
       ackScope,
       bucketPrefixFinding(bucket, prefix),
-      `Objects under ${prefix} are keyed by ids minted at run time (DESIGN §4); the prefix is the narrowest resource IAM can name, and only GetObject/PutObject are granted on it.`,
+      `Objects under ${prefix} are keyed by ids minted at run time (DESIGN §4); the prefix is the narrowest resource IAM can name, and only ${actions} is granted on it.`,
     );
   }
 }

@@ -19,10 +19,16 @@ import { grantObjectAccess, StagelineFunction } from './functions.js';
 import type { ObjectAccess } from './functions.js';
 import { acknowledge, wildcardResourceFinding } from './nag.js';
 
-/** What the runner touches in the bucket: manifests and task records in, deployed/ and outputs/ out. */
+/**
+ * What the runner touches in the bucket: manifests and task records in, deployed/ and outputs/
+ * out, and the environment lease `locks/<org>/<env>/<service>.json` (lib/pipeline/stack-job/
+ * environment-lease.ts: read, created / taken over with conditional writes, deleted on release).
+ * It is the only principal that deletes anything, and only there.
+ */
 export const RUNNER_OBJECT_ACCESS: ObjectAccess = {
-  read: ['config/', 'runs/', 'deployed/', 'outputs/'],
-  write: ['runs/', 'deployed/', 'outputs/'],
+  read: ['config/', 'runs/', 'deployed/', 'outputs/', 'locks/'],
+  write: ['runs/', 'deployed/', 'outputs/', 'locks/'],
+  delete: ['locks/'],
 };
 
 export interface StackJobsProps {

@@ -68,7 +68,25 @@ describe('IAM', () => {
         for (const action of asArray(statement.Action)) expect(RESOURCELESS_ACTIONS, `${policy}: ${action} on *`).toContain(action);
       }
     }
-    expect(statementsWith('s3:DeleteObject')).toEqual([]);
+  });
+
+  // Regression: the runner takes, renews and releases the environment lease
+  // (locks/<org>/<env>/<service>.json, GetObject/PutObject/DeleteObject); it had no grant on locks/.
+  it('lets only the runner, which releases environment leases, delete objects, and only under locks/', () => {
+    const bucket = logicalId(stack, stack.storage.bucket);
+    const deletes = statementsWith('s3:DeleteObject');
+    expect(new Set(deletes.flatMap(({ roles }) => roles))).toEqual(new Set([runnerRole]));
+    for (const { statement } of deletes) expect(resources(statement)).toEqual([`<${bucket}.Arn>/locks/*`]);
+    // No other form of delete (versions, bulk) for anyone.
+    for (const { statement } of allowStatements(template)) for (const action of asArray(statement.Action)) expect(action).not.toMatch(/^s3:Delete(?!Object$)/);
+  });
+
+  it('lets the runner read and write the environment leases under locks/, and no function', () => {
+    const bucket = logicalId(stack, stack.storage.bucket);
+    for (const action of ['s3:GetObject', 's3:PutObject']) {
+      const onLocks = statementsWith(action).filter(({ statement }) => resources(statement).includes(`<${bucket}.Arn>/locks/*`));
+      expect(new Set(onLocks.flatMap(({ roles }) => roles)), action).toEqual(new Set([runnerRole]));
+    }
   });
 
   it('lets the runner assume exactly the environment roles of the organization', () => {
