@@ -67,9 +67,17 @@ export class Workflow extends Construct {
   constructor(scope: Construct, id: string, props: WorkflowProps) {
     super(scope, id);
     const { functions } = props;
-    const logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const stateMachineName = deploymentStageStateMachineName(this);
+    // Under /aws/vendedlogs/: Step Functions then needs no entry in the account's CloudWatch Logs
+    // resource policy (5120 characters shared by every vended log; a busy account runs out).
+    // Named after the state machine, which is unique per stack name.
+    const logGroup = new LogGroup(this, 'Logs', {
+      logGroupName: `/aws/vendedlogs/states/${stateMachineName}`,
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
-      stateMachineName: deploymentStageStateMachineName(this),
+      stateMachineName,
       stateMachineType: StateMachineType.STANDARD,
       // The file's text inline (DefinitionString), not DefinitionBody.fromFile: in this CDK
       // version fromFile uploads the file as an S3 asset, which hides definition changes from

@@ -80,6 +80,16 @@ describe('the deployment-stage workflow', () => {
     expect(properties['TracingConfiguration']).toEqual({ Enabled: true });
   });
 
+  // Regression: a log group outside /aws/vendedlogs/ makes Step Functions add an entry to the
+  // account's CloudWatch Logs resource policy (5120 characters, shared by every vended log).
+  it('logs to a group named under /aws/vendedlogs/states/', () => {
+    const destinations = (properties['LoggingConfiguration'] as { Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [string, string] } } }[] }).Destinations;
+    expect(destinations).toHaveLength(1);
+    const [group] = destinations[0]!.CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'];
+    const name = template.toJSON()['Resources'][group]['Properties']['LogGroupName'];
+    expect(name).toBe(`/aws/vendedlogs/states/${properties['StateMachineName'] as string}`);
+  });
+
   it('lets the workflow role invoke exactly the six step functions', () => {
     const role = (properties['RoleArn'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
