@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { parseDuration } from '../duration.js';
+import { STACK_JOB_HEARTBEAT_SECONDS } from '../stack-job/heartbeat.js';
 import { API_VERSION, dnsLabel, duration, email } from './common.js';
 import { parseConfigYaml } from './parse-config.js';
 
@@ -64,12 +65,27 @@ export const organizationSchema = z.strictObject({
       }),
     ),
     stackJobs: z._default(
-      z.strictObject({
-        runner: z._default(z.enum(['codebuild', 'local']), 'codebuild'),
-        provisioners: z._default(z.record(z.string(), provisionerSchema), {}),
-        /** How long one stack job (preview + apply) may run before the task times out. Default 1h. */
-        timeout: z._default(duration, DEFAULT_STACK_JOB_TIMEOUT),
-      }),
+      z
+        .strictObject({
+          runner: z._default(z.enum(['codebuild', 'local']), 'codebuild'),
+          provisioners: z._default(z.record(z.string(), provisionerSchema), {}),
+          /**
+           * How long one stack job (queueing, install, preview + apply) may run before the task times
+           * out. Default 1h; must exceed the step's heartbeat timeout (STACK_JOB_HEARTBEAT_SECONDS).
+           */
+          timeout: z._default(duration, DEFAULT_STACK_JOB_TIMEOUT),
+        })
+        .check(
+          z.superRefine((stackJobs, context) => {
+            const seconds = parseDuration(stackJobs.timeout);
+            if (seconds === undefined || seconds > STACK_JOB_HEARTBEAT_SECONDS) return;
+            context.addIssue({
+              code: 'custom',
+              path: ['timeout'],
+              message: `expected more than ${formatSeconds(STACK_JOB_HEARTBEAT_SECONDS)} (${STACK_JOB_HEARTBEAT_SECONDS} s, the stack-job step's HeartbeatSeconds in statemachine/deployment-stage.asl.json), got ${stackJobs.timeout}`,
+            });
+          }),
+        ),
       { runner: 'codebuild', provisioners: {}, timeout: DEFAULT_STACK_JOB_TIMEOUT },
     ),
   }),
@@ -93,4 +109,16 @@ export function requiredApproval(environment: OrganizationEnvironment): { approv
   const approval = environment.approval;
   if (!approval?.required) return undefined;
   return { approvers: approval.approvers, minApprovals: approval.minApprovals, timeoutSeconds: parseDuration(approval.timeout)! };
+}
+
+/** 600 → `10m`, 5400 → `1h30m` (the duration syntax of the config files). */
+function formatSeconds(seconds: number): string {
+  const parts: string[] = [];
+  let rest = seconds;
+  for (const [unit, size] of [['d', 86_400], ['h', 3_600], ['m', 60], ['s', 1]] as const) {
+    const amount = Math.floor(rest / size);
+    if (amount > 0) parts.push(`${amount}${unit}`);
+    rest -= amount * size;
+  }
+  return parts.join('') || '0s';
 }

@@ -52,6 +52,21 @@ describe('organization config', () => {
     );
   });
 
+  it('refuses a stack-job timeout that does not exceed the stack-job step\'s heartbeat timeout, naming file and path', () => {
+    const withTimeout = (timeout: string) => `${ORG_YAML.trimEnd()}\n  stackJobs: { timeout: ${timeout} }\n`;
+    for (const timeout of ['5m', '10m', '600s']) {
+      const error = errorOf(() => parseOrganization(withTimeout(timeout), 'config/organization.yaml'));
+      expect(error.message).toBe(
+        `config/organization.yaml: spec.stackJobs.timeout: expected more than 10m (600 s, the stack-job step's HeartbeatSeconds in statemachine/deployment-stage.asl.json), got ${timeout}`,
+      );
+      expect(error).toMatchObject({ code: 'CONFIG_INVALID' });
+    }
+    expect(parseOrganization(withTimeout('10m1s'), 'o.yaml').spec.stackJobs.timeout).toBe('10m1s');
+    expect(parseOrganization(withTimeout('2h'), 'o.yaml').spec.stackJobs.timeout).toBe('2h');
+    // A bad duration is still reported as one.
+    expect(errorOf(() => parseOrganization(withTimeout('soon'), 'o.yaml')).message).toBe('o.yaml: spec.stackJobs.timeout: expected a duration like 72h, 30m, 1d or 1h30m (longer than zero)');
+  });
+
   it('names the line of a YAML syntax error', () => {
     expect(errorOf(() => parseOrganization('kind: [unclosed\n', 'o.yaml')).message).toMatch(/^o\.yaml: line \d+, column \d+: invalid YAML: /);
   });
