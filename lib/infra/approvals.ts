@@ -20,6 +20,8 @@ export interface ApprovalsProps {
   readonly functionsDir: string;
   readonly approverEmails: string[];
   readonly slackWebhookUrl?: string;
+  /** Reserved concurrency of the public approval function; undefined: none reserved. */
+  readonly reservedConcurrency?: number;
   readonly logRetention: RetentionDays;
 }
 
@@ -74,8 +76,9 @@ export class Approvals extends Construct {
       bucket: props.bucket,
       logRetention: props.logRetention,
       environment: { APPROVAL_KEY_SECRET_ARN: this.keyring.secretArn },
-      // Public URL: a flood of requests must not take the concurrency the workflow steps need.
-      reservedConcurrentExecutions: 10,
+      // Public URL: when configured, a cap keeps a flood of requests from taking the concurrency
+      // the workflow steps need. Not by default: a new account cannot reserve any (docs/aws.md §2).
+      ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
     });
     this.keyring.grantRead(this.approval.role);
     // Public on purpose: approvers are people with an email link, not AWS principals. Every

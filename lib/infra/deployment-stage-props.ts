@@ -105,6 +105,17 @@ export interface DeploymentStageProps extends StackProps {
   readonly logRetentionDays?: number;
 
   /**
+   * Reserved concurrency of the public approval function (its URL is on the internet: a flood of
+   * requests then cannot take the concurrency the workflow steps need). Lambda keeps 10 of an
+   * account's concurrency unreserved, and a new account's quota is often only 10, so nothing is
+   * reserved unless this is set.
+   *
+   * Context: `stageline:approvalReservedConcurrency`.
+   * @default - none: the approval function shares the account's unreserved concurrency
+   */
+  readonly approvalReservedConcurrency?: number;
+
+  /**
    * Directory holding one folder per Lambda (`<name>/index.ts`). Tests point it at fixtures.
    *
    * Context: `stageline:functionsDir`.
@@ -133,6 +144,7 @@ export interface ResolvedDeploymentStageProps {
   runnerInstallCommands: string[];
   runnerTimeout: Duration;
   logRetentionDays: number;
+  approvalReservedConcurrency: number | undefined;
   functionsDir: string;
   definitionFile: string;
 }

@@ -51,6 +51,7 @@ export class DeploymentStageStack extends Stack {
       functionsDir: settings.functionsDir,
       approverEmails: settings.approverEmails,
       ...(settings.slackWebhookUrl ? { slackWebhookUrl: settings.slackWebhookUrl } : {}),
+      ...(settings.approvalReservedConcurrency !== undefined ? { reservedConcurrency: settings.approvalReservedConcurrency } : {}),
       logRetention,
     });
 
@@ -172,6 +173,7 @@ function resolveSettings(stack: Stack, props: DeploymentStageProps): { settings:
     runnerInstallCommands: get('runnerInstallCommands') ?? [],
     runnerTimeout: Duration.minutes(positive(get('runnerTimeoutMinutes') ?? 60, 'runnerTimeoutMinutes')),
     logRetentionDays: retention(get('logRetentionDays') ?? 90),
+    approvalReservedConcurrency: optionalPositive(get('approvalReservedConcurrency'), 'approvalReservedConcurrency'),
     functionsDir: resolve(get('functionsDir') ?? resolve(REPO_ROOT, 'functions')),
     definitionFile: resolve(get('definitionFile') ?? resolve(REPO_ROOT, 'statemachine', 'deployment-stage.asl.json')),
   };
@@ -183,6 +185,10 @@ function retention(days: number): number {
   const allowed = Object.values(RetentionDays).filter((value): value is number => typeof value === 'number' && value > 0);
   if (!allowed.includes(days)) throw new OrganizationFileError(`stageline:logRetentionDays: expected one of ${allowed.join(', ')}, got ${JSON.stringify(days)}`);
   return days;
+}
+
+function optionalPositive(value: number | undefined, key: string): number | undefined {
+  return value === undefined ? undefined : positive(value, key);
 }
 
 function positive(value: number, key: string): number {

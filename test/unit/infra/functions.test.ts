@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import type { DeploymentStageStack } from '../../../lib/infra/deployment-stage-stack.js';
 import { FUNCTION_NAMES } from '../../../lib/infra/functions.js';
 import { logicalId, synthesize } from './harness.js';
@@ -63,12 +63,19 @@ describe('the Lambda functions', () => {
     }
   });
 
-  it('caps the public approval function so a flood cannot starve the workflow steps', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      FunctionName: Match.absent(),
-      ReservedConcurrentExecutions: 10,
-      Description: Match.stringLikeRegexp('approval page'),
-    });
+  // Regression: reserving 10 by default failed the first deploy in a new account (its concurrency
+  // quota is too small to reserve any: Lambda keeps 10 unreserved).
+  it('reserves no concurrency for any function unless stageline:approvalReservedConcurrency is set', () => {
+    const reserved = Object.values(template.findResources('AWS::Lambda::Function')).filter((fn) => fn['Properties']['ReservedConcurrentExecutions'] !== undefined);
+    expect(reserved).toEqual([]);
+  });
+
+  it('caps the public approval function, and only it, when stageline:approvalReservedConcurrency is set', () => {
+    const { stack: capped, template: cappedTemplate } = synthesize({}, { 'stageline:approvalReservedConcurrency': '5' });
+    expect(capped.settings.approvalReservedConcurrency).toBe(5);
+    const reserved = Object.entries(cappedTemplate.findResources('AWS::Lambda::Function')).filter(([, fn]) => fn['Properties']['ReservedConcurrentExecutions'] !== undefined);
+    expect(reserved.map(([id, fn]) => [id, fn['Properties']['ReservedConcurrentExecutions']])).toEqual([[logicalId(capped, capped.functions['approval']!.function), 5]]);
+    expect(() => synthesize({ approvalReservedConcurrency: 0 })).toThrow(/stageline:approvalReservedConcurrency: expected a positive whole number/);
   });
 
   it('keeps the signing keyring outside the stageline/<org>/ prefix the runner reads', () => {
