@@ -11,12 +11,13 @@ import type { ApprovalNotification } from '../../ports/notifier.js';
  */
 export interface ApprovalEmail {
   approver: string;
-  /** One line, at most 100 characters (SNS's limit for email subjects). */
+  /** One line of fewer than 100 characters (SNS refuses a longer subject): see {@link approvalSubject}. */
   subject: string;
   body: string;
 }
 
-const SUBJECT_LIMIT = 100;
+/** SNS Publish: "Subjects must be ... less than 100 characters long" — a longer one fails the publish. */
+export const SUBJECT_MAX_CHARACTERS = 99;
 
 /** One email per approver, each with only that approver's link. */
 export function approvalEmails(notification: ApprovalNotification): ApprovalEmail[] {
@@ -26,7 +27,7 @@ export function approvalEmails(notification: ApprovalNotification): ApprovalEmai
 export function approvalEmail(notification: ApprovalNotification, approver: string): ApprovalEmail {
   const link = notification.links.find((candidate) => candidate.approver.toLowerCase() === approver.toLowerCase());
   if (!link) throw new Error(`no approval link for ${approver}`);
-  const subject = oneLine(`[Stageline] Approve ${notification.service} to ${notification.env}? (${shortSha(notification.commitSha)})`).slice(0, SUBJECT_LIMIT);
+  const subject = approvalSubject(notification);
   const body = [
     `${notification.triggeredBy} wants to deploy ${notification.service} to ${notification.env}, and you are one of its approvers.`,
     '',
@@ -77,6 +78,42 @@ export function slackApprovalMessage(notification: ApprovalNotification): string
       { type: 'context', elements: [{ type: 'mrkdwn', text: `Each approver has a personal link by email. Run ${slack(notification.runId)}.` }] },
     ],
   });
+}
+
+/**
+ * `[Stageline] Approve <service> to <env>? (<sha7>)`, kept under SNS's limit without losing who
+ * and where: the commit goes first (the body has it), then the longer name — or both — is shortened
+ * in the middle (`payments-xx...x-reconciler`), keeping the start and the end that tell names apart.
+ */
+export function approvalSubject(notification: Pick<ApprovalNotification, 'service' | 'env' | 'commitSha'>): string {
+  const service = oneLine(notification.service);
+  const env = oneLine(notification.env);
+  const subject = (serviceText: string, envText: string) => `[Stageline] Approve ${serviceText} to ${envText}?`;
+  const full = `${subject(service, env)} (${shortSha(oneLine(notification.commitSha))})`;
+  if (length(full) <= SUBJECT_MAX_CHARACTERS) return full;
+  if (length(subject(service, env)) <= SUBJECT_MAX_CHARACTERS) return subject(service, env);
+
+  // Both names share what is left; a name shorter than its half stays whole and lends the rest.
+  const budget = SUBJECT_MAX_CHARACTERS - length(subject('', ''));
+  const half = Math.floor(budget / 2);
+  let serviceBudget = half;
+  if (length(service) < half) serviceBudget = length(service);
+  else if (length(env) < budget - half) serviceBudget = budget - length(env);
+  return subject(shortenMiddle(service, serviceBudget), shortenMiddle(env, budget - serviceBudget));
+}
+
+/** Characters as a reader counts them (code points, so a surrogate pair is never split). */
+function length(text: string): number {
+  return Array.from(text).length;
+}
+
+function shortenMiddle(text: string, max: number): string {
+  const characters = Array.from(text);
+  if (characters.length <= max) return text;
+  const keep = Math.max(max - 3, 0);
+  const head = Math.ceil(keep / 2);
+  const tail = keep - head;
+  return `${characters.slice(0, head).join('')}...${tail > 0 ? characters.slice(-tail).join('') : ''}`;
 }
 
 function facts(notification: ApprovalNotification): string[] {

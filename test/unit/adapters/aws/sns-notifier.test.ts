@@ -49,6 +49,21 @@ describe('SnsNotifier', () => {
     expect(second.Message).not.toContain('sig=k1.AAA');
   });
 
+  it('publishes a subject SNS accepts (fewer than 100 characters) for the longest service and environment names', async () => {
+    const service = `s${'-long-service'.repeat(4)}-name-that-is-63-characters`.slice(0, 63);
+    const env = `e${'-long-environment'.repeat(4)}`.slice(0, 63);
+    const notifier = new SnsNotifier({ topicArn, client: new SNSClient({ region: 'eu-west-1' }) });
+
+    await notifier.approvalRequested({ ...notification, service, env });
+
+    const subject = sns.commandCalls(PublishCommand)[0]!.args[0].input.Subject!;
+    expect(subject.length).toBeLessThan(100);
+    for (const name of [service, env]) {
+      expect(subject).toContain(name.slice(0, 15)); // its start and its end stay visible
+      expect(subject).toContain(name.slice(-15));
+    }
+  });
+
   it('posts the Slack message (no links) when a webhook is configured', async () => {
     const fetch = vi.fn(async () => new Response('ok', { status: 200 }));
     const notifier = new SnsNotifier({ topicArn, slackWebhookUrl: 'https://hooks.slack.example/T/B/x', client: new SNSClient({ region: 'eu-west-1' }), fetch });

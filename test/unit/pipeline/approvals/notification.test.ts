@@ -38,10 +38,31 @@ describe('approval notifications', () => {
     expect(email.body).toContain('Opening it changes nothing');
   });
 
-  it('the subject is one line of at most 100 characters (SNS)', () => {
+  it('the subject is one line of fewer than 100 characters (SNS refuses longer ones)', () => {
     const email = approvalEmail({ ...NOTIFICATION, service: `evil\nBcc: x@y.z ${'s'.repeat(200)}` }, 'ops@acme.io');
     expect(email.subject).not.toMatch(/[\r\n]/);
-    expect(email.subject.length).toBeLessThanOrEqual(100);
+    expect(email.subject.length).toBeLessThan(100);
+  });
+
+  it('with the longest names (63-character service and environment) the subject still names both, shortened in the middle', () => {
+    const service = `payments-${'x'.repeat(44)}-reconciler`; // 63 characters
+    const env = `app-${'y'.repeat(45)}-production-eu`; // 63 characters
+    const email = approvalEmail({ ...NOTIFICATION, service, env }, 'ops@acme.io');
+    expect(email.subject.length).toBeLessThan(100);
+    expect(email.subject).toMatch(/^\[Stageline\] Approve payments-x+\.\.\.x*-reconciler to app-y+\.\.\.y*-production-eu\?$/);
+  });
+
+  it('a long environment with a short service: the service stays whole, the environment keeps its start and end', () => {
+    const env = `app-${'z'.repeat(80)}-production`;
+    const email = approvalEmail({ ...NOTIFICATION, env }, 'ops@acme.io');
+    expect(email.subject.length).toBeLessThan(100);
+    expect(email.subject).toMatch(/^\[Stageline\] Approve hello to app-z+\.\.\.z*-production\?$/);
+  });
+
+  it('drops only the commit when that is enough', () => {
+    const service = 's'.repeat(40);
+    const env = 'e'.repeat(34); // 20 + 40 + 4 + 34 + 1 = 99 without the commit, 109 with it
+    expect(approvalEmail({ ...NOTIFICATION, service, env }, 'ops@acme.io').subject).toBe(`[Stageline] Approve ${service} to ${env}?`);
   });
 
   it('an approver without a link is an error', () => {
