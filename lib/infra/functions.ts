@@ -25,6 +25,24 @@ export const FUNCTION_NAMES = [
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
+/**
+ * AWS SDK packages the functions take from the nodejs22.x runtime instead of bundling them: every
+ * client Stageline uses except `@aws-sdk/client-s3`. The S3 client is bundled (with its own
+ * dependency tree: @aws-sdk/core, the S3 middleware, @smithy/*), at the version package.json pins
+ * and the tests run with: the store's compare-and-swap needs IfMatch / IfNoneMatch, which an older
+ * runtime SDK silently drops. Named one by one (no `@aws-sdk/*`): a wildcard would also leave
+ * client-s3's dependencies to the runtime, mixing versions.
+ */
+export const LAMBDA_EXTERNAL_MODULES: readonly string[] = [
+  '@aws-sdk/client-codebuild',
+  '@aws-sdk/client-eventbridge',
+  '@aws-sdk/client-secrets-manager',
+  '@aws-sdk/client-sfn',
+  '@aws-sdk/client-sns',
+  '@aws-sdk/client-ssm',
+  '@aws-sdk/client-sts',
+];
+
 /** Bucket prefixes (DESIGN §4) a principal reads, writes or deletes in. */
 export interface ObjectAccess {
   read: string[];
@@ -81,8 +99,8 @@ export interface StagelineFunctionProps {
 
 /**
  * One Stageline Lambda: bundled locally by esbuild (no Docker), ESM for Node 22, minified, with
- * the AWS SDK left external because the nodejs22.x runtime ships SDK v3 (smaller bundles, faster
- * cold starts). Its own role and log group: the role holds exactly the log-group write and the
+ * the S3 client bundled and the other SDK clients left to the nodejs22.x runtime
+ * (LAMBDA_EXTERNAL_MODULES). Its own role and log group: the role holds exactly the log-group write and the
  * bucket prefixes of FUNCTION_OBJECT_ACCESS, no AWS managed policy.
  */
 export class StagelineFunction extends Construct {
@@ -122,7 +140,7 @@ export class StagelineFunction extends Construct {
         format: OutputFormat.ESM,
         target: 'node22',
         minify: true,
-        externalModules: ['@aws-sdk/*'],
+        externalModules: [...LAMBDA_EXTERNAL_MODULES],
         // Some bundled CommonJS dependencies call require(); ESM output has none without this.
         banner: "import { createRequire as __stagelineCreateRequire } from 'node:module'; const require = __stagelineCreateRequire(import.meta.url);",
       },

@@ -121,7 +121,7 @@ function guardConditionalWrites(client: S3Client): void {
       const headers = (args.request as { headers?: Record<string, string> } | undefined)?.headers ?? {};
       const has = (name: string) => Object.keys(headers).some((header) => header.toLowerCase() === name);
       if ((input.IfNoneMatch && !has('if-none-match')) || (input.IfMatch && !has('if-match'))) {
-        throw new Error('this AWS SDK does not send S3 conditional writes (If-None-Match / If-Match); Stageline needs @aws-sdk/client-s3 3.670 or later');
+        throw new Error('this AWS SDK does not send S3 conditional writes (If-None-Match / If-Match); Stageline needs @aws-sdk/client-s3 3.700 or later');
       }
       return next(args);
     },
