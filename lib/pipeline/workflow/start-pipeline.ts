@@ -51,6 +51,36 @@ export interface StartResult {
   queuedBehind?: string;
 }
 
+/** The object key of a build-complete record: `builds/<service>/<commitSha>/build.json` (DESIGN §4). */
+const BUILD_RECORD_KEY = /^builds\/[^/]+\/[^/]+\/build\.json$/;
+
+/** An S3 event for another object under builds/: nothing to start (see {@link triggerPipeline}). */
+export interface IgnoredTrigger {
+  ignored: true;
+  key: string;
+}
+
+export interface TriggerDeps extends StartDeps {
+  /** Where the one line about an ignored event goes (the function's log). */
+  log: (line: string) => void;
+}
+
+/**
+ * The start-pipeline function's entry. The S3 rule matches `builds/*\/*\/build.json`, and
+ * EventBridge's `*` also matches `/`: a nested `builds/a/b/c/build.json` (or an empty segment)
+ * arrives too. Such an event is ignored quietly — one log line, no error (an error would be retried
+ * by the asynchronous invocation and land in its failure destination), nothing read or started.
+ * Every other event goes to {@link startPipeline}.
+ */
+export async function triggerPipeline(deps: TriggerDeps, event: unknown): Promise<StartResult | IgnoredTrigger> {
+  const key = s3ObjectKey(event);
+  if (key !== undefined && key !== '' && !BUILD_RECORD_KEY.test(key)) {
+    deps.log(`start-pipeline: ignored S3 object ${key}: not a builds/<service>/<commit>/build.json`);
+    return { ignored: true, key };
+  }
+  return startPipeline(deps, event);
+}
+
 /**
  * The trigger: validates a build-complete event (EventBridge `Build Completed`, or S3 `Object
  * Created` for builds/<service>/<commit>/build.json), derives the execution name from the build
@@ -155,10 +185,9 @@ async function buildFromEvent(store: ArtifactStore, event: unknown): Promise<Bui
   if (!envelope.success) throw new ConfigError('start-pipeline: expected an EventBridge event with a detail object');
   const { source, detail } = envelope.data;
   const detailType = envelope.data['detail-type'];
-  if (source === 'aws.s3' || detailType === 'Object Created') {
-    const key = safeParse(z.looseObject({ object: z.looseObject({ key: z.string() }) }), detail);
-    const objectKey = key.success ? decodeURIComponent(key.data.object.key.replace(/\+/g, ' ')) : '';
-    if (!/^builds\/[^/]+\/[^/]+\/build\.json$/.test(objectKey)) {
+  if (isS3Event(source, detailType)) {
+    const objectKey = s3ObjectKey(event) ?? '';
+    if (!BUILD_RECORD_KEY.test(objectKey)) {
       throw new ConfigError(`start-pipeline: S3 event for ${objectKey || '(no key)'} is not a builds/<service>/<commit>/build.json`);
     }
     const object = await store.get(objectKey);
@@ -169,6 +198,23 @@ async function buildFromEvent(store: ArtifactStore, event: unknown): Promise<Bui
     throw new ConfigError(`start-pipeline: unexpected event detail-type ${JSON.stringify(detailType)}`, { hint: 'send source "stageline.build", detail-type "Build Completed"' });
   }
   return validateBuild(detail, 'event detail');
+}
+
+function isS3Event(source: string | undefined, detailType: string | undefined): boolean {
+  return source === 'aws.s3' || detailType === 'Object Created';
+}
+
+/** The (decoded) object key of an S3 `Object Created` event; undefined for any other event, '' when it has none. */
+function s3ObjectKey(event: unknown): string | undefined {
+  const envelope = safeParse(z.looseObject({ source: z.optional(z.string()), 'detail-type': z.optional(z.string()), detail: z.unknown() }), event);
+  if (!envelope.success || !isS3Event(envelope.data.source, envelope.data['detail-type'])) return undefined;
+  const key = safeParse(z.looseObject({ object: z.looseObject({ key: z.string() }) }), envelope.data.detail);
+  if (!key.success) return '';
+  try {
+    return decodeURIComponent(key.data.object.key.replace(/\+/g, ' '));
+  } catch {
+    return key.data.object.key; // not URL-encoded after all (a literal "%")
+  }
 }
 
 function validateBuild(value: unknown, where: string): BuildEvent {

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { makeHandler } from '../../../../functions/start-pipeline/handler.js';
 import { buildSourcePrefix, listRuns, listRunsOfService, readRun, runKey, serialize, type BuildEvent } from '../../../../lib/pipeline/workflow/records.js';
-import { executionNameFor, startPipeline } from '../../../../lib/pipeline/workflow/start-pipeline.js';
+import { executionNameFor, startPipeline, triggerPipeline } from '../../../../lib/pipeline/workflow/start-pipeline.js';
 import type { ArtifactStore } from '../../../../lib/ports/artifact-store.js';
 import type { Clock } from '../../../../lib/ports/clock.js';
 import { memoryStore, recordingCallbacks } from '../approvals/harness.js';
@@ -150,5 +151,82 @@ describe('listRunsOfService', () => {
       expect(store.gets.filter((key) => key.startsWith('runs/other-')), policy).toEqual([]);
       expect(starter.names).toEqual([executionNameFor(event)]);
     }
+  });
+});
+
+/** An EventBridge "Object Created" event in the shape of AWS's documented sample (S3 → EventBridge). */
+function objectCreated(key: string) {
+  return {
+    version: '0',
+    id: '17793124-05d4-b198-2fde-7ededc63b103',
+    'detail-type': 'Object Created',
+    source: 'aws.s3',
+    account: '111122223333',
+    time: '2030-01-01T12:00:00Z',
+    region: 'eu-west-1',
+    resources: ['arn:aws:s3:::stageline-bucket'],
+    detail: {
+      version: '0',
+      bucket: { name: 'stageline-bucket' },
+      object: { key, size: 5, etag: 'b1946ac92492d2347c6235b4d2611184', sequencer: '00617F08299329D189' },
+      'request-id': 'N4N7GDK58NMKJ12R',
+      requester: '123456789012',
+      'source-ip-address': '1.2.3.4',
+      reason: 'PutObject',
+    },
+  };
+}
+
+describe('triggerPipeline: the start-pipeline function', () => {
+  // The rule matches builds/*/*/build.json, and EventBridge's * also matches "/": nested keys arrive too.
+  it.each(['builds/hello/1111111/nested/build.json', 'builds/a/b/c/build.json', 'builds//1111111/build.json', 'builds/hello/1111111/source/_kustomize/build.json'])(
+    'ignores an S3 event for %s quietly: one log line, no error, nothing started or written',
+    async (key) => {
+      const store = hookedStore(memoryStore(), {});
+      const starter = new RecordingStarter();
+      const logs: string[] = [];
+      await store.put(key, JSON.stringify(build('1111111')));
+
+      const result = await triggerPipeline({ store, clock: tickingClock(), starter, callbacks: recordingCallbacks(), log: (line) => logs.push(line) }, objectCreated(key));
+
+      expect(result).toEqual({ ignored: true, key });
+      expect(logs).toEqual([`start-pipeline: ignored S3 object ${key}: not a builds/<service>/<commit>/build.json`]);
+      expect(starter.names).toEqual([]);
+      expect(await listRuns(store)).toEqual([]);
+      expect(store.gets).toEqual([]);
+    },
+  );
+
+  it('the Lambda handler answers a nested key without an error (no retries, nothing in the failure destination) and logs one line', async () => {
+    const starter = new RecordingStarter();
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      const handler = makeHandler({ store: memoryStore(), clock: tickingClock(), starter, callbacks: recordingCallbacks() });
+      await expect(handler(objectCreated('builds/a/b/c/build.json'))).resolves.toEqual({ ignored: true, key: 'builds/a/b/c/build.json' });
+      expect(log.mock.calls).toEqual([['start-pipeline: ignored S3 object builds/a/b/c/build.json: not a builds/<service>/<commit>/build.json']]);
+      expect(starter.names).toEqual([]);
+    } finally {
+      log.mockRestore();
+    }
+  });
+
+  it('starts a run for builds/<service>/<commit>/build.json', async () => {
+    const store = memoryStore();
+    const starter = new RecordingStarter();
+    const event = build('1111111');
+    await upload(store, event, 'supersede');
+    const key = `builds/${event.service}/${event.commitSha}/build.json`;
+    await store.put(key, JSON.stringify(event));
+
+    const result = await triggerPipeline({ store, clock: tickingClock(), starter, callbacks: recordingCallbacks(), log: () => undefined }, objectCreated(key));
+
+    expect(result).toMatchObject({ runId: executionNameFor(event), started: true });
+    expect(starter.names).toEqual([executionNameFor(event)]);
+  });
+
+  it('an event that is no build event at all is still an error (it cannot come from the rules)', async () => {
+    const deps = { store: memoryStore(), clock: tickingClock(), starter: new RecordingStarter(), callbacks: recordingCallbacks(), log: () => undefined };
+    await expect(triggerPipeline(deps, { source: 'aws.s3', 'detail-type': 'Object Created', detail: {} })).rejects.toThrow(/not a builds\/<service>\/<commit>\/build\.json/);
+    await expect(triggerPipeline(deps, { source: 'x', 'detail-type': 'Something', detail: {} })).rejects.toThrow(/unexpected event detail-type/);
   });
 });
