@@ -11,24 +11,24 @@ import { deployToAwsCommand, type DeployToAwsOptions } from '../../../lib/cli/co
 import { readRun, runKey, serialize, type BuildEvent, type RunRecord, type RunTask } from '../../../lib/pipeline/workflow/records.js';
 import { executionNameFor } from '../../../lib/pipeline/workflow/start-pipeline.js';
 import { captureIo } from '../../unit/pipeline/capture-io.js';
-import { startLocalS3, type LocalS3 } from './s3rver-harness.js';
+import { startMotoS3, type MotoS3 } from './moto-s3.js';
 
-// `stageline deploy` to AWS: the bucket is s3rver over HTTP; EventBridge and Step Functions are
+// `stageline deploy` to AWS: the bucket is S3 in moto (an emulated account) over HTTP; EventBridge and Step Functions are
 // mocked, and the mocked PutEvents plays the deployment stage (start-pipeline, then the steps)
 // by writing run.json into the bucket, as the Lambdas would.
 const REPO = resolve(import.meta.dirname, '../../..');
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:111111111111:stateMachine:StagelineDeploymentStage';
 const events = mockClient(EventBridgeClient);
 const sfn = mockClient(SFNClient);
-let s3: LocalS3;
+let s3: MotoS3;
 let buckets = 0;
 const dirs: string[] = [];
 
 beforeAll(async () => {
-  s3 = await startLocalS3();
+  s3 = await startMotoS3();
 });
 afterAll(async () => {
-  await s3.close();
+  await s3?.close();
 });
 beforeEach(() => {
   events.reset();

@@ -12,23 +12,23 @@ import { executeStackJob } from '../../../lib/pipeline/stack-job/run-stack-job.j
 import { readRun } from '../../../lib/pipeline/workflow/records.js';
 import { fixedClock } from '../../../lib/ports/clock.js';
 import { CANARY, ENV, jobFixture, NOW, ORG, RUN_ID, SERVICE, TOKEN } from '../../unit/pipeline/stack-job/harness.js';
-import { startLocalS3, type LocalS3 } from './s3rver-harness.js';
+import { startMotoS3, type MotoS3 } from './moto-s3.js';
 
-// The CodeBuild runner's wiring: the store over real HTTP (s3rver), Step Functions, Secrets
+// The CodeBuild runner's wiring: the store over real HTTP (S3 in moto), Step Functions, Secrets
 // Manager, SSM and STS mocked at the client boundary; the domain's executeStackJob unchanged.
 const sfn = mockClient(SFNClient);
 const secretsManager = mockClient(SecretsManagerClient);
 const ssm = mockClient(SSMClient);
 const sts = mockClient(STSClient);
 const ROLE = 'arn:aws:iam::222222222222:role/stageline-deployer';
-let s3: LocalS3;
+let s3: MotoS3;
 let buckets = 0;
 
 beforeAll(async () => {
-  s3 = await startLocalS3();
+  s3 = await startMotoS3();
 });
 afterAll(async () => {
-  await s3.close();
+  await s3?.close();
 });
 beforeEach(() => {
   for (const mock of [sfn, secretsManager, ssm, sts]) mock.reset();

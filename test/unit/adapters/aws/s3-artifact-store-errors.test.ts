@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '../../../../lib/adapters/aws/s3-artifact-store.js';
 import { PreconditionFailed } from '../../../../lib/ports/artifact-store.js';
 
-// What s3rver cannot produce: S3's 409 for racing conditional writes, and the exact request shapes.
+// What moto does not produce: S3's 409 for racing conditional writes, and the exact request shapes.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const s3 = mockClient(S3Client);
 const store = () => new S3ArtifactStore({ bucket: 'stageline-bucket', client: new S3Client({ region: 'eu-west-1' }) });
