@@ -129,10 +129,26 @@ export async function createRun(store: ArtifactStore, run: RunRecord): Promise<b
  * runner, a newer run superseding this one, `stageline cancel`) may update it concurrently.
  */
 export async function updateRun(store: ArtifactStore, runId: string, mutate: (run: RunRecord) => void, now: Date): Promise<RunRecord> {
+  return (await updateRunAndTasksIf(store, runId, () => true, mutate, now))!;
+}
+
+/**
+ * {@link updateRun} (task files included) guarded like {@link updateRunIf}: applies `mutate` only
+ * if `when(run)` holds on the record as stored at the moment of the write; undefined, and nothing
+ * written, when it does not.
+ */
+export async function updateRunAndTasksIf(
+  store: ArtifactStore,
+  runId: string,
+  when: (run: RunRecord) => boolean,
+  mutate: (run: RunRecord) => void,
+  now: Date,
+): Promise<RunRecord | undefined> {
   for (let attempt = 0; ; attempt++) {
     const object = await store.get(runKey(runId));
     if (!object) throw new RunNotFoundError(runId);
     const run = JSON.parse(object.body) as RunRecord;
+    if (!when(run)) return undefined;
     const before = run.tasks.map((task) => JSON.stringify(task));
     mutate(run);
     run.updatedAt = now.toISOString();
