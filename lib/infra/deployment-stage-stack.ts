@@ -4,11 +4,13 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { resolve } from 'node:path';
 import { Approvals } from './approvals.js';
+import { AsyncFailures } from './async-failures.js';
 import { propOrContext, REPO_ROOT } from './deployment-stage-props.js';
 import type { DeploymentStageProps, ResolvedDeploymentStageProps } from './deployment-stage-props.js';
 import { StagelineFunction } from './functions.js';
 import { assertOrganizationName, assertRoleArns, OrganizationFileError, readOrganizationFile } from './organization-file.js';
 import type { OrganizationFacts } from './organization-file.js';
+import { ExecutionReconciler } from './reconciliation.js';
 import { StackJobs } from './stack-jobs.js';
 import { Storage } from './storage.js';
 import { Triggers } from './triggers.js';
@@ -25,6 +27,8 @@ export class DeploymentStageStack extends Stack {
   readonly approvals: Approvals;
   readonly stackJobs: StackJobs;
   readonly triggers: Triggers;
+  readonly asyncFailures: AsyncFailures;
+  readonly reconciler: ExecutionReconciler;
   readonly functions: Record<string, StagelineFunction>;
 
   constructor(scope: Construct, id: string, props: DeploymentStageProps = {}) {
@@ -43,6 +47,8 @@ export class DeploymentStageStack extends Stack {
       ...(organization ? { organizationYaml: organization.text } : {}),
     });
     const bucket = this.storage.bucket;
+    this.asyncFailures = new AsyncFailures(this, 'AsyncFailures');
+    const deadLetterQueue = this.asyncFailures.queue;
     const common = { functionsDir: settings.functionsDir, bucket, logRetention };
 
     this.approvals = new Approvals(this, 'Approvals', {
@@ -63,6 +69,7 @@ export class DeploymentStageStack extends Stack {
       timeout: settings.runnerTimeout,
       logRetention,
       functionsDir: settings.functionsDir,
+      deadLetterQueue,
     });
 
     const resolveManifests = new StagelineFunction(this, 'ResolveManifests', {
@@ -117,12 +124,14 @@ export class DeploymentStageStack extends Stack {
       name: 'start-pipeline',
       description: 'Stageline: validates a build-complete event, applies the concurrency policy, starts the workflow',
       environment: { STATE_MACHINE_ARN: stateMachine.stateMachineArn },
+      onFailure: deadLetterQueue,
     });
     stateMachine.grantStartExecution(startPipeline.role);
     // Superseding a run stops it at once when it waits at a gate: fail that task, nothing else.
     stateMachine.grant(startPipeline.role, 'states:SendTaskFailure');
 
-    this.triggers = new Triggers(this, 'Triggers', { bucket, startPipeline: startPipeline.function });
+    this.triggers = new Triggers(this, 'Triggers', { bucket, startPipeline: startPipeline.function, deadLetterQueue });
+    this.reconciler = new ExecutionReconciler(this, 'Reconciliation', { ...common, stateMachine, deadLetterQueue });
 
     this.functions = {
       'start-pipeline': startPipeline,
@@ -134,6 +143,7 @@ export class DeploymentStageStack extends Stack {
       'record-success': recordSuccess,
       approval: this.approvals.approval,
       'stack-job-watcher': this.stackJobs.watcher,
+      'reconcile-execution': this.reconciler.reconcile,
     };
 
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName, description: 'The Stageline bucket (STAGELINE_BUCKET for the CLI)' });
@@ -141,6 +151,9 @@ export class DeploymentStageStack extends Stack {
     new CfnOutput(this, 'ApprovalUrl', { value: this.approvals.url.url, description: 'Base URL of approval links' });
     new CfnOutput(this, 'ApprovalTopicArn', { value: this.approvals.topic.topicArn, description: 'Approval notices (subscribe approvers here)' });
     new CfnOutput(this, 'StackJobProject', { value: this.stackJobs.project.projectName, description: 'The CodeBuild project running stack jobs' });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: deadLetterQueue.queueUrl, description: 'Events and asynchronous invocations that failed for good (alarm: DeadLetterAlarmName)' });
+    new CfnOutput(this, 'DeadLetterQueueArn', { value: deadLetterQueue.queueArn, description: 'The dead-letter queue of every EventBridge target and asynchronously invoked function' });
+    new CfnOutput(this, 'DeadLetterAlarmName', { value: this.asyncFailures.alarm.alarmName, description: 'In ALARM while the dead-letter queue holds a message' });
     new CfnOutput(this, 'RunnerRoleArn', { value: this.stackJobs.role.roleArn, description: 'Trust this role from each environment role (credentials.awsRoleArn)' });
   }
 }

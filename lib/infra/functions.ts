@@ -4,7 +4,9 @@ import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './deployment-stage-props.js';
@@ -22,6 +24,7 @@ export const FUNCTION_NAMES = [
   'record-success',
   'approval',
   'stack-job-watcher',
+  'reconcile-execution',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
@@ -74,14 +77,19 @@ export const FUNCTION_OBJECT_ACCESS: Record<FunctionName, ObjectAccess> = {
   approval: { read: ['config/', 'builds/', 'runs/', 'approvals/', 'deployed/'], write: ['runs/', 'approvals/'] },
   // A runner build that ended without reporting: reads its job (runs/<runId>/jobs/), marks the task.
   'stack-job-watcher': { read: ['runs/'], write: ['runs/'] },
+  // An execution that ended outside the Catch: ends its run (runs/), closes its open gates
+  // (approvals/), starts the next queued run of its lane (runs/).
+  'reconcile-execution': { read: ['runs/', 'approvals/'], write: ['runs/', 'approvals/'] },
 };
 
 /**
- * The final workflow steps: when a run ends they start the next queued run of its service and
- * branch (`concurrency: queue`), so they get STATE_MACHINE_ARN and states:StartExecution on the
- * deployment-stage state machine, named by its fixed ARN (the state machine references them).
+ * The functions that end runs: the final workflow steps and reconcile-execution (a run whose
+ * execution ended outside the workflow). When a run ends they start the next queued run of its
+ * service and branch (`concurrency: queue`), so they get STATE_MACHINE_ARN and
+ * states:StartExecution on the deployment-stage state machine, named by its fixed ARN (the state
+ * machine references the final steps, so its own ARN would be a circular dependency).
  */
-export const STARTS_QUEUED_RUNS: readonly FunctionName[] = ['cancel-remaining', 'record-success'];
+export const STARTS_QUEUED_RUNS: readonly FunctionName[] = ['cancel-remaining', 'record-success', 'reconcile-execution'];
 
 export interface StagelineFunctionProps {
   /** Entry folder name under `functionsDir`. */
@@ -94,6 +102,11 @@ export interface StagelineFunctionProps {
   readonly memorySize?: number;
   /** Cap for a function reachable from outside (the approval page's public URL). */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Invoked asynchronously (an EventBridge target): an invocation that still fails after Lambda's
+   * two retries goes to this queue (on-failure destination) instead of being dropped.
+   */
+  readonly onFailure?: IQueue;
   readonly logRetention: RetentionDays;
 }
 
@@ -128,6 +141,7 @@ export class StagelineFunction extends Construct {
       timeout: props.timeout ?? Duration.seconds(30),
       memorySize: props.memorySize ?? 512,
       ...(props.reservedConcurrentExecutions ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
+      ...(props.onFailure ? { onFailure: new SqsDestination(props.onFailure), retryAttempts: 2 } : {}),
       environment: {
         BUCKET_NAME: props.bucket.bucketName,
         // The functions share code with the CLI, which still supports Node 20.

@@ -7,6 +7,7 @@ import type { Role } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -41,6 +42,8 @@ export interface StackJobsProps {
   readonly logRetention: RetentionDays;
   /** Lambda entries (`<functionsDir>/stack-job-watcher/index.ts`). */
   readonly functionsDir: string;
+  /** Build-ended events not delivered to the watcher, and watcher invocations that failed for good. */
+  readonly deadLetterQueue: IQueue;
 }
 
 /**
@@ -173,6 +176,7 @@ export class StackJobs extends Construct {
       functionsDir: props.functionsDir,
       bucket: props.bucket,
       logRetention: props.logRetention,
+      onFailure: props.deadLetterQueue,
     });
     // Only this project's builds, only the statuses that end a build by failure: a SUCCEEDED build's
     // runner has reported. Failing the step again is harmless (answered "closed"), so a retried
@@ -187,7 +191,7 @@ export class StackJobs extends Construct {
           'build-status': [...FAILED_BUILD_STATUSES],
         },
       },
-      targets: [new LambdaFunction(this.watcher.function, { retryAttempts: 8, maxEventAge: Duration.hours(2) })],
+      targets: [new LambdaFunction(this.watcher.function, { retryAttempts: 8, maxEventAge: Duration.hours(2), deadLetterQueue: props.deadLetterQueue })],
     });
   }
 

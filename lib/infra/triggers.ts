@@ -3,11 +3,14 @@ import { Match, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 export interface TriggersProps {
   readonly bucket: IBucket;
   readonly startPipeline: IFunction;
+  /** Events EventBridge could not deliver to start-pipeline (after its retries) go here. */
+  readonly deadLetterQueue: IQueue;
 }
 
 /** The two ways a build-complete event arrives (DESIGN §5); both start a run the same way. */
@@ -18,8 +21,8 @@ export class Triggers extends Construct {
   constructor(scope: Construct, id: string, props: TriggersProps) {
     super(scope, id);
     // start-pipeline names executions after the event's content, so a retried delivery starts
-    // nothing new: retrying is safe.
-    const target = () => new LambdaFunction(props.startPipeline, { retryAttempts: 8, maxEventAge: Duration.hours(6) });
+    // nothing new: retrying is safe. An event still undelivered is kept in the dead-letter queue.
+    const target = () => new LambdaFunction(props.startPipeline, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: props.deadLetterQueue });
 
     this.buildCompleted = new Rule(this, 'BuildCompleted', {
       description: 'Stageline: a build system published Build Completed → start the deployment stage',

@@ -101,14 +101,17 @@ describe('IAM', () => {
     expect(assumes).toEqual([]);
   });
 
-  it('lets the stack-job watcher read and write runs/ and fail tasks of the state machine, nothing else', () => {
+  it('lets the stack-job watcher read and write runs/, fail tasks of the state machine and dead-letter its failures, nothing else', () => {
     const watcher = logicalId(stack, stack.stackJobs.watcher.role);
     const bucket = logicalId(stack, stack.storage.bucket);
     const stateMachine = `<${logicalId(stack, stack.workflow.stateMachine)}>`;
     const granted = allowStatements(template)
       .filter(({ roles }) => roles.includes(watcher))
       .flatMap(({ statement }) => asArray(statement.Action).map((action) => `${action} ${resources(statement).join(' ')}`));
-    expect(granted.filter((grant) => !grant.startsWith('logs:')).sort()).toEqual(
+    // Its failed invocations go to the dead-letter queue (on-failure destination), nowhere else.
+    const deadLetters = `<${logicalId(stack, stack.asyncFailures.queue)}.Arn>`;
+    for (const grant of granted.filter((entry) => entry.startsWith('sqs:'))) expect(grant.split(' ').slice(1)).toEqual([deadLetters]);
+    expect(granted.filter((grant) => !grant.startsWith('logs:') && !grant.startsWith('sqs:')).sort()).toEqual(
       [`s3:GetObject <${bucket}.Arn>/runs/*`, `s3:ListBucket <${bucket}.Arn>`, `s3:PutObject <${bucket}.Arn>/runs/*`, `states:SendTaskFailure ${stateMachine}`].sort(),
     );
     // Its own log group only.

@@ -5,7 +5,7 @@ import { STARTS_QUEUED_RUNS } from '../../../lib/infra/functions.js';
 import { deploymentStageStateMachineName } from '../../../lib/infra/workflow.js';
 import { allowStatements, asArray, buildStack, logicalId, renderResource, synthesize } from './harness.js';
 
-/** `concurrency: queue` in AWS: the final workflow steps start the next queued run (StartExecution). */
+/** `concurrency: queue` in AWS: the functions that end runs (the final workflow steps, reconcile-execution) start the next queued run (StartExecution). */
 let stack: DeploymentStageStack;
 let template: Template;
 
@@ -28,8 +28,8 @@ describe('queued runs in AWS', () => {
     expect(name).toMatch(/^Stageline-x+-[0-9a-f]{8}-DeploymentStage$/);
   });
 
-  it('gives record-success and cancel-remaining STATE_MACHINE_ARN, built from that name (no reference, no cycle)', () => {
-    expect([...STARTS_QUEUED_RUNS].sort()).toEqual(['cancel-remaining', 'record-success']);
+  it('gives record-success, cancel-remaining and reconcile-execution STATE_MACHINE_ARN, built from that name (no reference, no cycle)', () => {
+    expect([...STARTS_QUEUED_RUNS].sort()).toEqual(['cancel-remaining', 'reconcile-execution', 'record-success']);
     for (const name of STARTS_QUEUED_RUNS) {
       const value = resource(name).Environment.Variables['STATE_MACHINE_ARN'];
       expect(renderResource(value), name).toBe(expectedArn());
@@ -38,11 +38,11 @@ describe('queued runs in AWS', () => {
     }
   });
 
-  it('grants states:StartExecution on that state machine only, to start-pipeline and the two final steps only', () => {
+  it('grants states:StartExecution on that state machine only, to start-pipeline and the functions that end runs only', () => {
     const starts = allowStatements(template).filter(({ statement }) => asArray(statement.Action).some((action) => action === 'states:StartExecution' || action === 'states:*'));
     const role = (name: string) => logicalId(stack, stack.functions[name]!.role);
     const holders = new Set(starts.flatMap(({ roles }) => roles));
-    expect(holders).toEqual(new Set(['start-pipeline', 'record-success', 'cancel-remaining'].map(role)));
+    expect(holders).toEqual(new Set(['start-pipeline', 'record-success', 'cancel-remaining', 'reconcile-execution'].map(role)));
     for (const { roles, statement } of starts) {
       const resources = asArray(statement.Resource).map(renderResource);
       if (roles.includes(role('start-pipeline'))) expect(resources).toEqual([`<${logicalId(stack, stack.workflow.stateMachine)}>`]);
@@ -57,7 +57,7 @@ describe('queued runs in AWS', () => {
     const edges = new Map(Object.entries(resources).map(([id, body]) => [id, referencesOf(body, resources)]));
     const machine = logicalId(stack, stack.workflow.stateMachine);
     // The state machine depends on the final steps (its definition names their ARNs) ...
-    for (const name of STARTS_QUEUED_RUNS) expect(reachable(edges, machine).has(logicalId(stack, stack.functions[name]!.function))).toBe(true);
+    for (const name of ['record-success', 'cancel-remaining']) expect(reachable(edges, machine).has(logicalId(stack, stack.functions[name]!.function))).toBe(true);
     // ... and nothing the state machine depends on depends on it, nor does any resource on itself.
     for (const id of edges.keys()) expect(reachable(edges, id).has(id), `cycle through ${id}`).toBe(false);
   });

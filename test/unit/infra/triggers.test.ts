@@ -29,7 +29,7 @@ describe('build-complete triggers', () => {
 
   it('both target the start-pipeline function, which EventBridge may invoke', () => {
     const startPipeline = logicalId(stack, stack.functions['start-pipeline']!.function);
-    const starting = rules().filter((rule) => JSON.stringify(rule.EventPattern['source']) !== '["aws.codebuild"]');
+    const starting = rules().filter((rule) => ['["stageline.build"]', '["aws.s3"]'].includes(JSON.stringify(rule.EventPattern['source'])));
     expect(starting).toHaveLength(2);
     for (const rule of starting) expect(rule.Targets.map((target) => target.Arn)).toEqual([{ 'Fn::GetAtt': [startPipeline, 'Arn'] }]);
     const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter(
