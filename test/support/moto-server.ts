@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -25,6 +26,8 @@ export interface MotoServer {
   /** Clears every service's state (POST /moto-api/reset). Without IAM enforcement only: it drops the admin user. */
   reset(): Promise<void>;
   stop(): Promise<void>;
+  /** The end of the server's own output (its tracebacks), for a failure message. */
+  recentOutput(): string;
 }
 
 export interface StartMotoOptions {
@@ -37,26 +40,9 @@ export interface StartMotoOptions {
 }
 
 const ADMIN_SETUP_REQUESTS = 3;
+/** moto's server with the raw request URL kept and IAM resource checks for the services Stageline calls (see the file). */
+const LAUNCHER = fileURLToPath(new URL('./moto_server.py', import.meta.url));
 
-/**
- * `python3 -m moto.server`, with the request URL moto sees kept as the client sent it. Werkzeug's
- * `request.url` is an IRI: it decodes `%2F`, `%40`, ... in the path and query, and moto recomputes
- * the SigV4 signature of an IAM-enforced request from that URL, so any S3 request with such a
- * character in its query or key (ListObjectsV2 `prefix=runs%2Fr1%2F`, a continuation token, a key
- * naming an e-mail address) failed with SignatureDoesNotMatch (getmoto/moto#5948). With the raw
- * URL, moto parses the request exactly as in its in-process mode (which gets botocore's encoded URL).
- */
-const MOTO_SERVER_WITH_RAW_URLS = `
-import sys
-import werkzeug.wrappers.request as wrappers
-decoded_url = wrappers.Request.url
-def raw_url(self):
-    raw = self.environ.get("RAW_URI") or self.environ.get("REQUEST_URI")
-    return f"{self.scheme}://{self.host}{raw}" if raw else decoded_url.__get__(self, type(self))
-wrappers.Request.url = property(raw_url)
-from moto.server import main
-main(sys.argv[1:])
-`;
 
 /** Fails with one clear line when the machine has no moto (CI's image ships it; PyPI is unreachable). */
 export function assertMotoInstalled(): void {
@@ -72,13 +58,13 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
   const region = options.region ?? 'us-east-1';
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn('python3', ['-c', MOTO_SERVER_WITH_RAW_URLS, '-H', '127.0.0.1', '-p', String(port)], {
+  const child: ChildProcess = spawn('python3', [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
     env: { ...process.env, ...(options.enforceIam ? { INITIAL_NO_AUTH_ACTION_COUNT: String(ADMIN_SETUP_REQUESTS) } : {}), MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+    stderr = (stderr + chunk.toString('utf8')).slice(-8000);
   });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`moto server exited (code ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`))));
   exited.catch(() => undefined);
@@ -107,6 +93,7 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
       if (!response.ok) throw new Error(`moto reset answered ${response.status}`);
     },
     stop,
+    recentOutput: () => stderr,
   };
 }
 

@@ -1,0 +1,128 @@
+"""moto's server, with the request URL kept as sent and IAM resource checks for the services Stageline calls.
+
+Raw URLs: Werkzeug's `request.url` is an IRI: it decodes `%2F`, `%40`, ... in the path and query,
+and moto recomputes the SigV4 signature of an IAM-enforced request from that URL, so any S3
+request with such a character in its query or key (ListObjectsV2 `prefix=runs%2Fr1%2F`, a
+continuation token, a key naming an e-mail address) failed with SignatureDoesNotMatch
+(getmoto/moto#5948). With the raw URL, moto parses the request as in its in-process mode.
+
+Resources:
+moto authorises most services at the action level only: it evaluates a policy against the
+resource "*", so a grant scoped to one secret, parameter, topic, project or state machine — the
+least privilege the DeploymentStage stack writes — would be denied, and a wildcard grant would
+pass where AWS refuses a foreign resource. This launcher gives those services the resource ARN
+AWS evaluates (from the service authorization reference), then starts the usual server.
+
+Usage: python3 moto_server.py [moto_server arguments]
+"""
+
+import json
+import sys
+
+import werkzeug.wrappers.request as wrappers
+
+_decoded_url = wrappers.Request.url
+
+
+def _raw_url(self):
+    raw = self.environ.get("RAW_URI") or self.environ.get("REQUEST_URI")
+    return f"{self.scheme}://{self.host}{raw}" if raw else _decoded_url.__get__(self, type(self))
+
+
+wrappers.Request.url = property(_raw_url)
+
+from moto import server  # noqa: E402  (after the URL patch)
+from moto.codebuild.responses import CodeBuildResponse  # noqa: E402
+from moto.events.responses import EventsHandler
+from moto.secretsmanager.responses import SecretsManagerResponse
+from moto.sns.responses import SNSResponse
+from moto.ssm.responses import SimpleSystemManagerResponse
+from moto.stepfunctions.responses import StepFunctionResponse
+
+# The proxy in front of moto (test/account) names the state machine a task token belongs to:
+# tokens are opaque, and AWS authorises SendTask* against the token's state machine.
+TASK_RESOURCE_HEADER = "x-stageline-task-resource"
+
+
+def _json_body(response):
+    try:
+        return json.loads(response.body or "{}")
+    except (TypeError, ValueError):
+        return {}
+
+
+def _scope(response):
+    return response.region, response.current_account
+
+
+def _secret_resource(self):
+    secret_id = _json_body(self).get("SecretId")
+    region, account = _scope(self)
+    if not secret_id:
+        name = _json_body(self).get("Name")
+        return f"arn:aws:secretsmanager:{region}:{account}:secret:{name}" if name else "*"
+    if secret_id.startswith("arn:"):
+        return secret_id
+    try:
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        return secretsmanager_backends[account][region].secrets[secret_id].arn
+    except Exception:  # a secret that does not exist: its name-based ARN
+        return f"arn:aws:secretsmanager:{region}:{account}:secret:{secret_id}"
+
+
+def _parameter_resource(self):
+    body = _json_body(self)
+    name = body.get("Name") or next(iter(body.get("Names") or []), None) or body.get("Path")
+    if not name:
+        return "*"
+    region, account = _scope(self)
+    return name if name.startswith("arn:") else f"arn:aws:ssm:{region}:{account}:parameter/{name.lstrip('/')}"
+
+
+def _states_resource(self):
+    body = _json_body(self)
+    for key in ("stateMachineArn", "executionArn"):
+        if body.get(key):
+            return body[key]
+    header = self.headers.get(TASK_RESOURCE_HEADER)
+    return header or "*"
+
+
+def _codebuild_resource(self):
+    body = _json_body(self)
+    project = body.get("projectName")
+    if not project and body.get("ids"):
+        project = str(body["ids"][0]).split(":")[0]
+    if not project and body.get("id"):
+        project = str(body["id"]).split(":")[0]
+    if not project:
+        return "*"
+    region, account = _scope(self)
+    return f"arn:aws:codebuild:{region}:{account}:project/{project}"
+
+
+def _sns_resource(self):
+    arn = self._get_param("TopicArn") or self._get_param("TargetArn")
+    return arn or "*"
+
+
+def _events_resource(self):
+    body = _json_body(self)
+    entries = body.get("Entries") or []
+    bus = (entries[0].get("EventBusName") if entries else None) or body.get("EventBusName") or "default"
+    if bus.startswith("arn:"):
+        return bus
+    region, account = _scope(self)
+    return f"arn:aws:events:{region}:{account}:event-bus/{bus}"
+
+
+SecretsManagerResponse._determine_resource = _secret_resource
+SimpleSystemManagerResponse._determine_resource = _parameter_resource
+StepFunctionResponse._determine_resource = _states_resource
+CodeBuildResponse._determine_resource = _codebuild_resource
+SNSResponse._determine_resource = _sns_resource
+EventsHandler._determine_resource = _events_resource
+
+if __name__ == "__main__":
+    server.main(sys.argv[1:])
