@@ -52,7 +52,8 @@ export async function stackJobRunCommand(options: StackJobRunOptions, io: CliIo)
   const request = parseStackJobRequest(jobJson, options.job !== undefined ? '--job' : fromBucket !== undefined ? 'STAGELINE_JOB_KEY' : 'STAGELINE_JOB');
 
   // In CodeBuild: the bucket, Secrets Manager, SSM and Step Functions (loaded only here, so the
-  // local runner never loads the AWS SDK).
+  // local runner never loads the AWS SDK). Building them calls nothing: the runner's first call is
+  // its heartbeat; the organization and the environment's role come once it holds the lease.
   if (inAws) {
     const { awsStackJobDeps } = await import('../../adapters/aws/runner-wiring.js');
     const report = await executeStackJob({ ...(await awsStackJobDeps(request, env)), clock: systemClock, log: (line) => io.out(line) }, request);
@@ -65,17 +66,10 @@ export async function stackJobRunCommand(options: StackJobRunOptions, io: CliIo)
   const variablesFile = resolve(io.cwd, options.variablesFile ?? env.STAGELINE_VARIABLES_FILE ?? join('.stageline', 'variables.yaml'));
   const store = new DirectoryArtifactStore(stateDir);
 
-  // The organization decides the provisioner per kind. If its config cannot be read, the job must
-  // still fail through the workflow (not hang it until the timeout): the runner asks for the
-  // provisioner inside its own error handling, after the digest check, before any change.
-  let pick: (kind: string) => Provisioner;
-  try {
-    pick = provisionerFor(await loadOrganization(store), store);
-  } catch (error) {
-    pick = () => {
-      throw error;
-    };
-  }
+  // The organization decides the provisioner per kind. It is read when the runner asks for the
+  // provisioner — after its first heartbeat and once it holds the environment's lease, inside its
+  // own error handling: an unreadable config fails the job through the workflow, before any change.
+  const pick = async (kind: string): Promise<Provisioner> => provisionerFor(await loadOrganization(store), store)(kind);
 
   const report = await executeStackJob(
     {

@@ -30,8 +30,14 @@ export interface StackJobDeps {
   secrets: SecretSource;
   variables: VariableSource;
   callbacks: TaskCallbacks;
-  /** The provisioner for a manifest kind (the organization's command, else the built-in `record`). May throw: the job fails. */
-  provisionerFor: (kind: string) => Provisioner;
+  /**
+   * The provisioner for a manifest kind (the organization's command, else the built-in `record`),
+   * asked for once this job holds the environment's lease and before any reference is resolved:
+   * an adapter loads the organization and assumes the environment's role here — never earlier, as
+   * the wait for the lease can be long and a role-chained session lasts one hour at most. `log` is
+   * the job's (redacting) log. May throw: the job fails, nothing applied.
+   */
+  provisionerFor: (kind: string, log: (line: string) => void) => JobProvisioner | Promise<JobProvisioner>;
   clock: Clock;
   /** Where the runner's log lines go (already redacted). */
   log: (line: string) => void;
@@ -39,6 +45,15 @@ export interface StackJobDeps {
   heartbeatMs?: number;
   /** How often a job waiting for the environment's lease (another run is applying it) looks again. Default 1 s. */
   leasePollMs?: number;
+}
+
+/**
+ * A provisioner for one job. `close`, when present, releases what it holds for the job (the
+ * environment role's credentials endpoint): called once provisioning is over, however it ended,
+ * before the job is reported.
+ */
+export interface JobProvisioner extends Provisioner {
+  close?(): Promise<void>;
 }
 
 export type StackJobOutcome = 'succeeded' | 'failed';
@@ -53,17 +68,21 @@ export interface StackJobReport {
 /**
  * Runs one stack job (DESIGN §5) and reports it to the waiting workflow step:
  *
- * 1. loads the run's manifest and refuses it unless its sha256 is the task's digest;
- * 2. checks it is the resource the task names (kind, name, environment);
- * 3. sends one heartbeat: if the step is already closed (the build queued past its timeout), it
- *    stops there — nothing applied, recorded or reported (the workflow has settled the task);
- * 3b. takes the environment's lease (`locks/<org>/<env>/<service>.json`, see
+ * 1. sends one heartbeat before anything else (the step's heartbeat timeout has been running
+ *    since the step started, through CodeBuild's queueing and install phase): if the step is
+ *    already closed (the build queued past its timeout), it stops there — nothing downloaded,
+ *    applied, recorded or reported (the workflow has settled the task);
+ * 2. loads the run's manifest and refuses it unless its sha256 is the task's digest, and checks it
+ *    is the resource the task names (kind, name, environment);
+ * 3. takes the environment's lease (`locks/<org>/<env>/<service>.json`, see
  *    {@link acquireEnvironmentLease}): while another run's job applies this service to the
- *    environment it waits, heartbeating; a step that closes meanwhile stops the job as in 3. The
- *    lease is released once the job has reported (success or failure), if it is still this job's;
- * 4. resolves every `$secrets-group` / `$variables-group` reference in memory, all of them before
- *    any change (one without a value fails the job, nothing applied);
- * 5. runs the provisioner for the kind, sending heartbeats meanwhile;
+ *    environment it waits, heartbeating every `heartbeatMs`; a step that closes meanwhile stops the
+ *    job as in 1. The lease is released once the job has reported (success or failure), if it is
+ *    still this job's;
+ * 4. asks for the provisioner (the adapter may assume the environment's role now), then resolves
+ *    every `$secrets-group` / `$variables-group` reference in memory, all of them before any
+ *    change (one without a value fails the job, nothing applied);
+ * 5. runs the provisioner for the kind, sending heartbeats meanwhile, and closes it;
  * 6. on success records `deployed/…` (the stored, unresolved manifest) and `outputs/…`, marks the
  *    task SUCCEEDED and calls `succeed`; on any failure marks it FAILED and calls `fail` with
  *    `Stageline.StackJobFailed` and one line.
@@ -117,6 +136,11 @@ async function finishStackJob(deps: StackJobDeps, request: StackJobRequest, reda
 
 /** Steps 1–6 up to the store writes; returns the one-line (redacted) summary. Throws on any failure. */
 async function provisionJob(deps: StackJobDeps, request: StackJobRequest, redact: Redactor, log: (line: string) => void, held: { lease?: EnvironmentLease }): Promise<string> {
+  // The build may have queued past the step's timeout / heartbeat: then nothing may be applied. And
+  // the step's heartbeat timeout has been running since the step started: beat before anything slow.
+  const beats: HeartbeatClock = { lastAt: Date.now() };
+  await checkStepOpen(deps, request, log, beats);
+
   const expectedKey = manifestKey(request.runId, request.digest);
   if (request.manifestKey !== expectedKey) {
     throw new ManifestError(`the job's manifestKey ${request.manifestKey} is not ${expectedKey} (the key of its digest); refusing to deploy it`);
@@ -125,17 +149,40 @@ async function provisionJob(deps: StackJobDeps, request: StackJobRequest, redact
   const manifest = parseStoredManifest(storedManifest, request);
   log(`manifest ${request.manifestKey}: sha256 verified`);
 
-  // The build may have queued past the step's timeout / heartbeat: then nothing may be applied.
-  await checkStepOpen(deps, request, log);
-
   // One run at a time applies this service to this environment (another run's job may be at it).
   held.lease = await acquireEnvironmentLease(
-    { store: deps.store, log, pollMs: deps.leasePollMs ?? DEFAULT_LEASE_POLL_MS, now: () => deps.clock.now(), whileWaiting: heartbeatWhileWaiting(deps, request, log) },
+    { store: deps.store, log, pollMs: deps.leasePollMs ?? DEFAULT_LEASE_POLL_MS, now: () => deps.clock.now(), whileWaiting: heartbeatWhileWaiting(deps, request, log, beats) },
     request,
   );
   // The step may have closed between the last heartbeat of the wait and the lease being freed.
-  if (held.lease.waited) await checkStepOpen(deps, request, log, 'while the job waited for the lease on the environment');
+  if (held.lease.waited) await checkStepOpen(deps, request, log, beats, WHILE_WAITING);
 
+  // Only now, holding the lease: the adapter may assume the environment's role for the provisioner.
+  const provisioner = await deps.provisionerFor(request.kind, log);
+  let result: ProvisionResult;
+  try {
+    result = await resolveAndProvision(deps, request, manifest, storedManifest, provisioner, redact, log);
+  } finally {
+    await closeProvisioner(provisioner, log);
+  }
+
+  const outputs = safeOutputs(result.outputs, redact);
+  const summary = oneLine(redact(String(result.summary ?? ''))) || 'provisioned';
+  await deps.store.put(deployedKey(request.org, request.env, request.service), storedManifest);
+  await deps.store.put(outputsKey(request.org, request.env, request.kind, request.name), serialize(outputs));
+  return summary;
+}
+
+/** Steps 4–5: every reference resolved in memory, then the provisioner run with heartbeats. */
+async function resolveAndProvision(
+  deps: StackJobDeps,
+  request: StackJobRequest,
+  manifest: JsonObject,
+  storedManifest: string,
+  provisioner: Provisioner,
+  redact: Redactor,
+  log: (line: string) => void,
+): Promise<ProvisionResult> {
   const source = `overlay "${request.overlay}" (${request.manifestKey})`;
   const occurrences = findReferences(manifest, source);
   const references = summarizeReferences(occurrences);
@@ -150,7 +197,6 @@ async function provisionJob(deps: StackJobDeps, request: StackJobRequest, redact
   for (const occurrence of occurrences) if (occurrence.type === 'secret') redact.addForms(formsInDocument(resolved, occurrence.path));
   const resolvedManifest = emitYaml(resolved);
 
-  const provisioner = deps.provisionerFor(request.kind);
   const job: ProvisionJob = {
     org: request.org,
     service: request.service,
@@ -161,18 +207,21 @@ async function provisionJob(deps: StackJobDeps, request: StackJobRequest, redact
     resolvedManifest,
   };
   const stopHeartbeats = startHeartbeats(deps, request.taskToken, log);
-  let result: ProvisionResult;
   try {
-    result = await provisioner.provision(job, log);
+    return await provisioner.provision(job, log);
   } finally {
     await stopHeartbeats();
   }
+}
 
-  const outputs = safeOutputs(result.outputs, redact);
-  const summary = oneLine(redact(String(result.summary ?? ''))) || 'provisioned';
-  await deps.store.put(deployedKey(request.org, request.env, request.service), storedManifest);
-  await deps.store.put(outputsKey(request.org, request.env, request.kind, request.name), serialize(outputs));
-  return summary;
+/** Releases what the provisioner holds for the job; a failure to do so is logged, the job's outcome stands. */
+async function closeProvisioner(provisioner: JobProvisioner, log: (line: string) => void): Promise<void> {
+  if (!provisioner.close) return;
+  try {
+    await provisioner.close();
+  } catch (error) {
+    log(`provisioner not closed cleanly: ${messageOf(error)}`);
+  }
 }
 
 /** The step this job answers closed before the job started (the job stops; nothing applied, nothing recorded, nothing reported). */
@@ -182,12 +231,20 @@ class StepClosedBeforeStart extends Error {
   }
 }
 
+const WHILE_WAITING = 'while the job waited for the lease on the environment';
+
+/** When the job last sent a heartbeat before provisioning (wall-clock ms: the heartbeat period is real time, like the step's timeout). */
+interface HeartbeatClock {
+  lastAt: number;
+}
+
 /**
  * One heartbeat before anything is resolved or applied: `closed` stops the job. A heartbeat that
  * cannot be delivered (a transient error) is logged and the job goes on — the step's own report
  * at the end tells whether it was still open.
  */
-async function checkStepOpen(deps: StackJobDeps, request: StackJobRequest, log: (line: string) => void, when?: string): Promise<void> {
+async function checkStepOpen(deps: StackJobDeps, request: StackJobRequest, log: (line: string) => void, beats: HeartbeatClock, when?: string): Promise<void> {
+  beats.lastAt = Date.now();
   let outcome: CallbackOutcome;
   try {
     outcome = await deps.callbacks.heartbeat(request.taskToken);
@@ -199,16 +256,15 @@ async function checkStepOpen(deps: StackJobDeps, request: StackJobRequest, log: 
 }
 
 /**
- * While the job waits for the environment's lease: a heartbeat every `heartbeatMs` (the step's
- * heartbeat timeout applies while waiting too); a `closed` answer stops the job, nothing applied.
+ * While the job waits for the environment's lease: a heartbeat every `heartbeatMs` since the last
+ * one (the step's heartbeat timeout applies while waiting too); a `closed` answer stops the job,
+ * nothing applied.
  */
-function heartbeatWhileWaiting(deps: StackJobDeps, request: StackJobRequest, log: (line: string) => void): () => Promise<void> {
+function heartbeatWhileWaiting(deps: StackJobDeps, request: StackJobRequest, log: (line: string) => void, beats: HeartbeatClock): () => Promise<void> {
   const period = deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
-  let lastBeat = Date.now(); // the start check just beat
   return async () => {
-    if (Date.now() - lastBeat < period) return;
-    lastBeat = Date.now();
-    await checkStepOpen(deps, request, log, 'while the job waited for the lease on the environment');
+    if (Date.now() - beats.lastAt < period) return;
+    await checkStepOpen(deps, request, log, beats, WHILE_WAITING);
   };
 }
 

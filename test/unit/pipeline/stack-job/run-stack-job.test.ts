@@ -1,12 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { RecordProvisioner } from '../../../../lib/adapters/local/record-provisioner.js';
 import { canonicalizeManifest } from '../../../../lib/pipeline/manifest.js';
-import { deployedDiffKey, deployedKey, outputsKey } from '../../../../lib/pipeline/stack-job/keys.js';
+import { deployedDiffKey, deployedKey, environmentLockKey, outputsKey } from '../../../../lib/pipeline/stack-job/keys.js';
+import type { ArtifactStore } from '../../../../lib/ports/artifact-store.js';
 import { WorkflowErrors } from '../../../../lib/ports/task-callbacks.js';
 import { CANARY, ENV, fakeProvisioner, helloManifest, jobFixture, leaks, memorySecrets, NOW, ORG, recordingCallbacks, SERVICE, TOKEN } from './harness.js';
 
 const DEPLOYED = deployedKey(ORG, ENV, SERVICE);
 const OUTPUTS = outputsKey(ORG, ENV, 'KubernetesDeployment', 'hello');
+const LOCK = environmentLockKey(ORG, ENV, SERVICE);
+
+/** The store, recording `get <key>` and `put <key>` into `events` (shared with the callbacks, to see the order). */
+function recordingStore(inner: ArtifactStore, events: string[]): ArtifactStore {
+  return {
+    get: async (key) => (events.push(`get ${key}`), inner.get(key)),
+    put: async (key, body, options) => (events.push(`put ${key}`), inner.put(key, body, options)),
+    delete: async (key) => (events.push(`delete ${key}`), inner.delete(key)),
+    list: async (prefix) => (events.push(`list ${prefix}`), inner.list(prefix)),
+  } as ArtifactStore;
+}
 
 describe('runStackJob: success', () => {
   it('records the stored manifest as deployed, writes the outputs, marks the task SUCCEEDED and reports success', async () => {
@@ -125,7 +137,10 @@ describe('runStackJob: failures (nothing applied)', () => {
     const keys = Object.keys(await job.objects());
     expect(keys.filter((key) => key.startsWith('deployed/') || key.startsWith('outputs/'))).toEqual([]);
     expect(await job.task()).toMatchObject({ status: 'FAILED', finishedAt: NOW, detail: report.detail });
-    expect(job.callbacks.calls).toEqual([{ method: 'fail', args: [TOKEN, WorkflowErrors.StackJobFailed, report.detail] }]);
+    expect(job.callbacks.calls).toEqual([
+      { method: 'heartbeat', args: [TOKEN] },
+      { method: 'fail', args: [TOKEN, WorkflowErrors.StackJobFailed, report.detail] },
+    ]);
   });
 
   it('refuses a request whose manifestKey is not the key of its digest', async () => {
@@ -216,13 +231,44 @@ describe('runStackJob: a step that closed before the job started (the build queu
     expect(job.logs.at(-1)).toBe('stack job stopped: the workflow step closed before the job started; nothing applied');
   });
 
-  it('checks the step after the digest check: a tampered manifest still fails the job as before, without a heartbeat', async () => {
+  it('heartbeats first, before anything slow: the manifest download, the provisioner (organization, role) and the lease come after', async () => {
+    // The step's heartbeat timeout counts from the step's start: CodeBuild's queueing and install
+    // phase have used part of it already when the runner starts.
+    const job = await jobFixture();
+    const events: string[] = [];
+    const store = recordingStore(job.store, events);
+    const callbacks = recordingCallbacks((method) => (events.push(method), 'delivered'));
+    const provisioner = fakeProvisioner();
+
+    const report = await job.run({ store, callbacks, provisionerFor: () => (events.push('provisionerFor'), provisioner) });
+
+    expect(report.outcome).toBe('succeeded');
+    expect(events[0]).toBe('heartbeat');
+    expect(events.slice(1, 3)).toEqual([`get ${job.request.manifestKey}`, `get ${LOCK}`]);
+    // The provisioner is asked for only once this job holds the environment's lease.
+    expect(events.indexOf('provisionerFor')).toBeGreaterThan(events.indexOf(`put ${LOCK}`));
+  });
+
+  it('a step that closed while the build queued: stops at that first heartbeat, before downloading anything', async () => {
+    const job = await jobFixture();
+    const events: string[] = [];
+    const callbacks = recordingCallbacks((method) => (method === 'heartbeat' ? 'closed' : 'delivered'));
+    let asked = 0;
+
+    const report = await job.run({ store: recordingStore(job.store, events), callbacks, provisionerFor: () => (asked++, fakeProvisioner()) });
+
+    expect(report).toEqual({ outcome: 'failed', detail: 'the workflow step closed before the job started; nothing applied' });
+    expect(events).toEqual([]);
+    expect(asked).toBe(0);
+  });
+
+  it('a tampered manifest still fails the job through the workflow after that first heartbeat', async () => {
     const job = await jobFixture();
     await job.store.put(job.request.manifestKey, `${job.storedManifest}# tampered\n`);
     const callbacks = recordingCallbacks();
     const report = await job.run({ provisionerFor: () => fakeProvisioner(), callbacks });
     expect(report.outcome).toBe('failed');
-    expect(callbacks.calls.map((call) => call.method)).toEqual(['fail']);
+    expect(callbacks.calls.map((call) => call.method)).toEqual(['heartbeat', 'fail']);
   });
 
   it('a heartbeat that cannot be delivered (transient) does not stop the job', async () => {
@@ -240,6 +286,47 @@ describe('runStackJob: a step that closed before the job started (the build queu
     const report = await job.run({ provisionerFor: () => fakeProvisioner(), callbacks });
     expect(report.outcome).toBe('succeeded');
     expect(job.logs.some((line) => /heartbeat not delivered: ThrottlingException/.test(line))).toBe(true);
+  });
+});
+
+describe('runStackJob: what the provisioner holds for the job (the environment role’s credentials endpoint)', () => {
+  it('is closed once provisioning is over: after success, after a provisioner failure, and after a reference that does not resolve', async () => {
+    for (const [name, options, behaviour] of [
+      ['success', {}, undefined],
+      ['provisioner failure', {}, async () => { throw new Error('apply exploded'); }],
+      ['reference without a value', { secrets: memorySecrets({}) }, undefined],
+    ] as const) {
+      const job = await jobFixture(options);
+      const events: string[] = [];
+      const inner = fakeProvisioner(behaviour);
+      const provisioner = {
+        provision: async (...args: Parameters<typeof inner.provision>) => (events.push('provision'), inner.provision(...args)),
+        close: async () => void events.push('close'),
+      };
+      const callbacks = recordingCallbacks((method) => (method !== 'heartbeat' && events.push(method), 'delivered'));
+
+      await job.run({ callbacks, provisionerFor: () => provisioner });
+
+      expect(events.filter((event) => event === 'close'), name).toHaveLength(1);
+      expect(events.at(-1), name).not.toBe('close'); // closed before the report, not left to the end of the process
+      expect(events.indexOf('close'), name).toBeLessThan(events.findIndex((event) => event === 'succeed' || event === 'fail'));
+    }
+  });
+
+  it('a close that fails is logged; the job’s outcome stands', async () => {
+    const job = await jobFixture();
+    const provisioner = { ...fakeProvisioner(), close: async () => { throw new Error('port already closed'); } };
+    const report = await job.run({ provisionerFor: () => provisioner });
+    expect(report.outcome).toBe('succeeded');
+    expect(job.logs).toContain('provisioner not closed cleanly: port already closed');
+  });
+
+  it('hands provisionerFor the job’s log (what it does for the job shows in the job’s log, in order)', async () => {
+    const job = await jobFixture();
+    await job.run({ provisionerFor: (_kind, log) => (log('assumed the environment role'), fakeProvisioner()) });
+    const lines = job.logs.join('\n');
+    expect(lines.indexOf(`lease on ${ENV} acquired`)).toBeLessThan(lines.indexOf('assumed the environment role'));
+    expect(lines.indexOf('assumed the environment role')).toBeLessThan(lines.indexOf('resolving 2 references'));
   });
 });
 
