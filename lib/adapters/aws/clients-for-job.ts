@@ -25,16 +25,17 @@ export class AssumeRoleError extends StagelineError {
   }
 }
 
-/** The clients one stack job uses. */
+/**
+ * The clients one stack job uses, all with the runner's own credentials: the Stageline bucket, the
+ * state machine, and the organization's secrets and variables (they live in the Stageline account,
+ * readable by the runner role only). The environment's role is for the provisioner's commands
+ * only, assumed with {@link assumeEnvironmentRole} once the job holds the environment's lease.
+ */
 export interface JobClients {
-  /** The Stageline bucket and the state machine: always the runner's own credentials. */
   s3: S3Client;
   sfn: SFNClient;
-  /** The environment's secrets and variables: the environment's role when the job names one. */
   secretsManager: SecretsManagerClient;
   ssm: SSMClient;
-  /** The assumed role's credentials (for the provisioner's commands), when the job names a role. */
-  credentials?: AssumedCredentials;
 }
 
 export interface ClientsForJobOptions {
@@ -42,38 +43,44 @@ export interface ClientsForJobOptions {
   sts?: STSClient;
   /** The bucket's client (default: the runner's credentials and region). */
   s3Client?: S3Client;
-  /** Session length; default 3600 s (the role's maximum session duration must allow it). */
+  /**
+   * Session length of the environment role; default 3600 s. The runner's own credentials are a
+   * role's (CodeBuild's service role), so assuming another role is role chaining, which AWS caps at
+   * one hour whatever the role's maximum session duration says.
+   */
   durationSeconds?: number;
 }
 
-/**
- * The clients for one stack job (DESIGN §5, "accounts per environment"): when the request names
- * `awsRoleArn`, the runner assumes it (STS AssumeRole, session `stageline-<service>-<env>`) and
- * hands those credentials to the provisioner's commands only; secrets, variables, the bucket and
- * the callbacks stay on the runner's own role (they live in the Stageline account). Throws {@link AssumeRoleError} when the role cannot be
- * assumed.
- */
-export async function clientsForJob(request: StackJobRequest, options: ClientsForJobOptions = {}): Promise<JobClients> {
-  const config = options.region ? { region: options.region } : {};
-  const s3 = options.s3Client ?? new S3Client(config);
-  const sfn = new SFNClient(config);
-  if (!request.awsRoleArn) return { s3, sfn, secretsManager: new SecretsManagerClient(config), ssm: new SSMClient(config) };
+/** The longest session a chained AssumeRole may ask for. */
+export const ROLE_CHAINING_MAX_SECONDS = 3600;
 
-  // Secrets and variables live in the Stageline account, readable by the runner role only; the
-  // environment's role (its own account) is for the provisioner's commands.
-  const credentials = await assumeRole(request, options);
-  return { s3, sfn, secretsManager: new SecretsManagerClient(config), ssm: new SSMClient(config), credentials };
+/** The clients for one stack job (DESIGN §5): no network call, nothing assumed. */
+export function clientsForJob(options: ClientsForJobOptions = {}): JobClients {
+  const config = options.region ? { region: options.region } : {};
+  return {
+    s3: options.s3Client ?? new S3Client(config),
+    sfn: new SFNClient(config),
+    secretsManager: new SecretsManagerClient(config),
+    ssm: new SSMClient(config),
+  };
 }
 
-async function assumeRole(request: StackJobRequest, options: ClientsForJobOptions): Promise<AssumedCredentials> {
-  const roleArn = request.awsRoleArn!;
+/**
+ * Assumes the job's environment role (`awsRoleArn`; STS AssumeRole with the runner's credentials,
+ * session `stageline-<service>-<env>`, DurationSeconds 3600) for the provisioner's commands.
+ * Called when the credentials endpoint starts and each time it renews them. Throws
+ * {@link AssumeRoleError} when the role cannot be assumed.
+ */
+export async function assumeEnvironmentRole(request: StackJobRequest, options: ClientsForJobOptions = {}): Promise<AssumedCredentials> {
+  const roleArn = request.awsRoleArn;
+  if (!roleArn) throw new StagelineError('NO_ENVIRONMENT_ROLE', `the stack job for ${request.env} names no environment role (credentials.awsRoleArn)`);
   const sts = options.sts ?? new STSClient(options.region ? { region: options.region } : {});
   try {
     const response = await sts.send(
       new AssumeRoleCommand({
         RoleArn: roleArn,
         RoleSessionName: roleSessionName(request),
-        DurationSeconds: options.durationSeconds ?? 3600,
+        DurationSeconds: options.durationSeconds ?? ROLE_CHAINING_MAX_SECONDS,
       }),
     );
     const found = response.Credentials;

@@ -1,14 +1,13 @@
-import type { StackJobDeps } from '../../pipeline/stack-job/run-stack-job.js';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { JobProvisioner, StackJobDeps } from '../../pipeline/stack-job/run-stack-job.js';
 import { loadOrganization } from '../../pipeline/workflow/source-tree.js';
-import type { Provisioner } from '../../ports/provisioner.js';
-import type { SecretSource } from '../../ports/secret-source.js';
 import type { StackJobRequest } from '../../ports/stack-job-launcher.js';
 import type { TaskCallbacks } from '../../ports/task-callbacks.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import { parseStackJobRequest } from '../../pipeline/stack-job/stack-job-request.js';
-import type { VariableSource } from '../../ports/variable-source.js';
 import { provisionerFor } from '../local/provisioners.js';
-import { clientsForJob, type AssumedCredentials, type ClientsForJobOptions, type JobClients } from './clients-for-job.js';
+import { assumeEnvironmentRole, clientsForJob, type ClientsForJobOptions } from './clients-for-job.js';
+import { startCredentialsEndpoint, type ContainerCredentialsEnvironment } from './credentials-endpoint.js';
 import { requireEnv } from './lambda-environment.js';
 import { S3ArtifactStore } from './s3-artifact-store.js';
 import { StagelineError } from '../../errors.js';
@@ -30,10 +29,16 @@ export function runsInAws(env: NodeJS.ProcessEnv = process.env): boolean {
 /**
  * The stack-job runner's adapters in AWS (CodeBuild): the S3 store of `STAGELINE_BUCKET`, Step
  * Functions callbacks (answering with the job file's newest task token), Secrets Manager and SSM
- * for references — read with the environment's role when the job names `awsRoleArn`, and that
- * role's credentials (only) handed to the provisioner's commands. Never throws for a job problem: a role that cannot be assumed or an unreadable
- * organization config make `provisionerFor` (and the reference sources) throw inside the runner's
- * own error handling, so the job fails through the workflow instead of leaving it waiting.
+ * for references — all with the runner's own role. Nothing here calls AWS: the runner's first call
+ * is its heartbeat (the step's heartbeat timeout has been running since CodeBuild queued the build).
+ *
+ * `provisionerFor` does the slow and environment-specific part, which the runner asks for once the
+ * job holds the environment's lease: it loads the organization config and, when the job names
+ * `awsRoleArn`, assumes that role and starts a loopback credentials endpoint for it
+ * ({@link startCredentialsEndpoint}): the provisioner's commands read the role's credentials from
+ * there, renewed before they expire, and never see the runner's own. The endpoint stops when
+ * provisioning is over. A role that cannot be assumed or an unreadable organization config make it
+ * throw inside the runner's own error handling: the job fails through the workflow, nothing applied.
  */
 export async function awsStackJobDeps(
   request: StackJobRequest,
@@ -42,42 +47,37 @@ export async function awsStackJobDeps(
 ): Promise<AwsStackJobDeps> {
   const bucket = requireEnv(RUNNER_BUCKET_VARIABLE, env);
   const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  const clientOptions = { ...options, ...(region ? { region } : {}) };
-  let clients: JobClients;
-  let failure: unknown;
-  try {
-    clients = await clientsForJob(request, clientOptions);
-  } catch (error) {
-    failure = error;
-    // The bucket and callbacks never depend on the role: the failure can still be recorded and reported.
-    const { awsRoleArn: _role, ...withoutRole } = request;
-    clients = await clientsForJob(withoutRole, clientOptions);
-  }
+  const clientOptions: ClientsForJobOptions = { ...options, ...(region ? { region } : {}) };
+  const clients = clientsForJob(clientOptions);
   const store = new S3ArtifactStore({ bucket, client: clients.s3 });
   const callbacks = latestTokenCallbacks(new SfnTaskCallbacks({ client: clients.sfn }), store, request, env[RUNNER_JOB_KEY_VARIABLE]?.trim());
-  if (failure !== undefined) {
-    const fail = (): never => {
-      throw failure;
-    };
-    const secrets: SecretSource = { getSecret: async () => fail() };
-    const variables: VariableSource = { getVariable: async () => fail() };
-    return { store, callbacks, secrets, variables, provisionerFor: fail };
-  }
 
-  let pick: (kind: string) => Provisioner;
-  try {
-    pick = provisionerFor(await loadOrganization(store), store, { env: commandEnvironment(env, clients.credentials) });
-  } catch (error) {
-    pick = () => {
+  const provisionerForJob = async (kind: string, log: (line: string) => void): Promise<JobProvisioner> => {
+    const organization = await loadOrganization(store);
+    const roleArn = request.awsRoleArn;
+    if (!roleArn) return provisionerFor(organization, store, { env: commandEnvironment(env, undefined) })(kind);
+
+    const sts = clientOptions.sts ?? new STSClient(region ? { region } : {});
+    const endpoint = await startCredentialsEndpoint({
+      assume: () => assumeEnvironmentRole(request, { ...clientOptions, sts }),
+      describe: `${roleArn} for ${request.env}`,
+      log,
+    });
+    try {
+      const inner = provisionerFor(organization, store, { env: commandEnvironment(env, endpoint.environment) })(kind);
+      return { provision: (job, jobLog) => inner.provision(job, jobLog), close: () => endpoint.close() };
+    } catch (error) {
+      await endpoint.close();
       throw error;
-    };
-  }
+    }
+  };
+
   return {
     store,
     callbacks,
     secrets: new SecretsManagerSecretSource({ client: clients.secretsManager }),
     variables: new SsmVariableSource({ client: clients.ssm }),
-    provisionerFor: pick,
+    provisionerFor: provisionerForJob,
   };
 }
 
@@ -108,31 +108,44 @@ export function latestTokenCallbacks(inner: TaskCallbacks, store: ArtifactStore,
   };
 }
 
+/** Variables through which a process could reach the runner's own credentials (or pick other ones first). */
+const RUNNER_CREDENTIAL_VARIABLES = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_SECURITY_TOKEN',
+  'AWS_CREDENTIAL_EXPIRATION',
+  'AWS_PROFILE',
+  'AWS_DEFAULT_PROFILE',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_ROLE_ARN',
+  'AWS_ROLE_SESSION_NAME',
+] as const;
+
 /**
  * The provisioner commands' environment: this process's without the job and the way to it (the
- * job holds the task token). With an environment role, the commands get its temporary
- * credentials and lose every way back to the runner's own role (container credentials, profiles,
- * web identity). Without one they run as the runner role (docs/aws.md §6): give production
+ * job holds the task token). With an environment role, the commands get the variables of its
+ * credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN) —
+ * every AWS SDK and the AWS CLI read them, and renew through them — and lose every variable that
+ * would lead to the runner's own role or take precedence over the endpoint (static keys, profiles,
+ * CodeBuild's own container credentials, web identity), and the instance metadata fallback.
+ * Without a role they run as the runner role (docs/aws.md, "Environment roles"): give production
  * environments a role.
  */
-export function commandEnvironment(env: NodeJS.ProcessEnv, credentials: AssumedCredentials | undefined): NodeJS.ProcessEnv {
+export function commandEnvironment(env: NodeJS.ProcessEnv, credentials: ContainerCredentialsEnvironment | undefined): NodeJS.ProcessEnv {
   const { STAGELINE_JOB: _job, STAGELINE_JOB_KEY: _jobKey, STAGELINE_BUCKET: _bucket, ...rest } = env;
   if (!credentials) return rest;
-  const {
-    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: _relative,
-    AWS_CONTAINER_CREDENTIALS_FULL_URI: _full,
-    AWS_CONTAINER_AUTHORIZATION_TOKEN: _token,
-    AWS_PROFILE: _profile,
-    AWS_WEB_IDENTITY_TOKEN_FILE: _webIdentity,
-    AWS_ROLE_ARN: _roleArn,
-    ...base
-  } = rest;
+  const base: NodeJS.ProcessEnv = { ...rest };
+  for (const name of RUNNER_CREDENTIAL_VARIABLES) delete base[name];
   return {
     ...base,
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    AWS_SESSION_TOKEN: credentials.sessionToken,
-    ...(credentials.expiration ? { AWS_CREDENTIAL_EXPIRATION: credentials.expiration.toISOString() } : {}),
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: credentials.AWS_CONTAINER_CREDENTIALS_FULL_URI,
+    AWS_CONTAINER_AUTHORIZATION_TOKEN: credentials.AWS_CONTAINER_AUTHORIZATION_TOKEN,
+    AWS_EC2_METADATA_DISABLED: 'true',
   };
 }
 
