@@ -5,6 +5,9 @@ import { refreshDelayMs, startCredentialsEndpoint, type CredentialsEndpoint } fr
 
 const MINUTE = 60_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !condition(); await sleep(10)) if (Date.now() > deadline) throw new Error('condition not met in time');
+}
 
 /** An STS stand-in: session n has key ASIA<n>, and lasts `sessionMs`. */
 function fakeSts(sessionMs: number, failures: Set<number> = new Set()) {
@@ -73,11 +76,11 @@ describe('the environment role credentials endpoint (loopback, container-provide
     const sts = fakeSts(1_200);
     const endpoint = await start(sts, logs, { minRefreshDelayMs: 10, refreshMarginMs: 600 });
     const first = (await (await get(endpoint)).json()) as Record<string, string>;
-    await sleep(900);
+    const renewals = sts.calls;
+    await until(() => sts.calls > renewals && logs.some((line) => line.includes('session renewed'))); // after 600 ms
     const second = (await (await get(endpoint)).json()) as Record<string, string>;
 
-    expect(first.AccessKeyId).toBe('ASIA1');
-    expect(second.AccessKeyId).not.toBe('ASIA1');
+    expect(second.AccessKeyId).not.toBe(first.AccessKeyId);
     expect(Date.parse(second.Expiration!)).toBeGreaterThan(Date.parse(first.Expiration!));
     expect(logs[0]).toMatch(/^role\/deployer for app-dev: assumed, session valid until \d{4}-.*loopback credentials endpoint/);
     expect(logs.some((line) => /^role\/deployer for app-dev: session renewed, valid until /.test(line))).toBe(true);
@@ -87,9 +90,9 @@ describe('the environment role credentials endpoint (loopback, container-provide
     const logs: string[] = [];
     const sts = fakeSts(800, new Set([2]));
     const endpoint = await start(sts, logs, { minRefreshDelayMs: 10, refreshMarginMs: 600, retryDelayMs: 50 });
-    await sleep(600); // the renewal at 400 ms (half the lifetime) failed, the retry 50 ms later succeeded
-    expect(logs.some((line) => /could not renew the session \(Rate exceeded\); the current one is valid until .*, trying again in 50 ms$/.test(line))).toBe(true);
-    expect(sts.calls).toBeGreaterThanOrEqual(3);
+    // The renewal at 400 ms (half the lifetime) fails, the retry 50 ms later succeeds.
+    await until(() => sts.calls >= 3 && logs.some((line) => line.includes('session renewed')));
+    expect(logs.some((line) => /could not renew the session \(Rate exceeded\); the current one is valid until .*, trying again in \d+ ms$/.test(line))).toBe(true);
     expect((((await (await get(endpoint)).json()) as Record<string, string>).AccessKeyId)).toMatch(/^ASIA[3-9]$/);
   });
 
@@ -99,11 +102,11 @@ describe('the environment role credentials endpoint (loopback, container-provide
   });
 
   it('close stops answering and renewing', async () => {
-    const sts = fakeSts(1_000);
-    const endpoint = await start(sts, [], { minRefreshDelayMs: 10, refreshMarginMs: 900 });
+    const sts = fakeSts(400);
+    const endpoint = await start(sts, [], { minRefreshDelayMs: 10, refreshMarginMs: 300 });
     await endpoint.close();
     await expect(get(endpoint)).rejects.toThrow();
-    await sleep(200);
+    await sleep(500); // past the renewal that was due at 200 ms
     expect(sts.calls).toBe(1);
     await endpoint.close(); // idempotent
   });
