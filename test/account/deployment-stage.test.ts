@@ -1,24 +1,34 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployToAwsCommand } from '../../lib/cli/commands/deploy-aws.js';
 import type { CliIo } from '../../lib/cli/io.js';
-import { EmulatedAccount, REPO_ROOT } from './emulated-account.js';
+import { projectBuild } from '../../lib/local-runtime/project-source.js';
+import { parseService } from '../../lib/pipeline/config/service.js';
+import { buildKey, buildSourcePrefix, serialize, type RunRecord } from '../../lib/pipeline/workflow/records.js';
+import { executionNameFor } from '../../lib/pipeline/workflow/start-pipeline.js';
+import { readFileSync } from 'node:fs';
+import { EmulatedAccount, REPO_ROOT, type Email } from './emulated-account.js';
 import { writeService, type ServiceFixture } from './service-fixture.js';
 
 const FIXTURES = join(REPO_ROOT, 'test', 'account', 'fixtures');
+/** Secret values: each must never appear outside the runner process. */
 const CANARY = 'canary-7f3e9b1c-production-password';
-const DEV_CANARY = 'canary-52a1d0e8-shared-password';
-export const STAGING_ROLE = 'arn:aws:iam::123456789012:role/stageline-staging-deployer';
+const SHARED_CANARY = 'canary-52a1d0e8-shared-password';
+const STAGING_ROLE_NAME = 'stageline-staging-deployer';
+const TRIGGERED_BY = 'dev@acme.io';
 
 let account: EmulatedAccount;
-const cliLines: string[] = [];
+const suiteStarted = Date.now();
+/** Everything a person or tool outside the runner saw: CLI output and approval emails. */
+const seen: string[] = [];
+let environmentsDeployed = 0;
 
 beforeAll(async () => {
   account = await EmulatedAccount.create({
@@ -27,20 +37,19 @@ beforeAll(async () => {
   });
   const { secrets, iam } = account.adminClients();
   // The organization's secrets and variables (DESIGN §5), created by its administrator.
-  await secrets.send(new CreateSecretCommand({ Name: 'stageline/acme/database', SecretString: JSON.stringify({ password: DEV_CANARY }) }));
+  await secrets.send(new CreateSecretCommand({ Name: 'stageline/acme/database', SecretString: JSON.stringify({ password: SHARED_CANARY }) }));
   await secrets.send(new CreateSecretCommand({ Name: 'stageline/acme/app-production/database', SecretString: JSON.stringify({ password: CANARY }) }));
-  const ssm = new SSMClient(account.clientConfig());
-  await ssm.send(new PutParameterCommand({ Name: '/stageline/acme/variables/observability/log-level', Value: 'info', Type: 'String' }));
-  // Staging's own account role, trusting the runner (docs/aws.md).
+  await new SSMClient(account.clientConfig()).send(new PutParameterCommand({ Name: '/stageline/acme/variables/observability/log-level', Value: 'info', Type: 'String' }));
+  // Staging's own deployer role (in a real set-up: in staging's account), trusting the runner role (docs/aws.md).
   await iam.send(
     new CreateRoleCommand({
-      RoleName: 'stageline-staging-deployer',
+      RoleName: STAGING_ROLE_NAME,
       AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: account.codebuildRoleArn() }, Action: 'sts:AssumeRole' }] }),
     }),
   );
   await iam.send(
     new PutRolePolicyCommand({
-      RoleName: 'stageline-staging-deployer',
+      RoleName: STAGING_ROLE_NAME,
       PolicyName: 'deploy',
       PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:GetCallerIdentity', Resource: '*' }] }),
     }),
@@ -48,41 +57,255 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  if (account) {
-    // Kept for a failure's post-mortem (test-artifacts/ is git-ignored).
-    mkdirSync(join(REPO_ROOT, 'test-artifacts'), { recursive: true });
-    writeFileSync(join(REPO_ROOT, 'test-artifacts', 'account-suite.log'), account.logs.map((entry) => `[${entry.source}] ${entry.line}`).join('\n'));
-    writeFileSync(join(REPO_ROOT, 'test-artifacts', 'account-suite-calls.log'), account.proxy.calls.map((call) => `${call.principal} ${call.service}:${call.action} ${call.status}${call.denied ? ' DENIED' : ''}`).join('\n'));
-  }
-  await account?.stop();
-});
+  if (!account) return;
+  const seconds = (Date.now() - suiteStarted) / 1000;
+  const runtimeCalls = account.proxy.calls.filter((call) => call.principal !== 'admin');
+  const transitions = [...account.executions.executions.values()].flatMap((execution) => execution.events).filter((event) => event['type'] === 'StateEntered').length;
+  const perEnvironment = (count: number) => (environmentsDeployed ? (count / environmentsDeployed).toFixed(1) : 'n/a');
+  // The suite's figures (issue 10): printed, never asserted on time.
+  console.log(
+    [
+      `emulated account: ${account.executions.executions.size} executions, ${environmentsDeployed} environments deployed`,
+      `  SDK calls by the stack's principals: ${runtimeCalls.length} (${perEnvironment(runtimeCalls.length)} per environment deployed)`,
+      `  state transitions: ${transitions} (${perEnvironment(transitions)} per environment deployed)`,
+      `  denied calls: ${account.proxy.denied().length}`,
+      `  wall time: ${seconds.toFixed(1)} s (synthesis ${account.timings.synthSeconds?.toFixed(1)} s, account set-up ${account.timings.setUpSeconds?.toFixed(1)} s)`,
+    ].join('\n'),
+  );
+  // Kept for a failure's post-mortem (test-artifacts/ is git-ignored).
+  mkdirSync(join(REPO_ROOT, 'test-artifacts'), { recursive: true });
+  writeFileSync(join(REPO_ROOT, 'test-artifacts', 'account-suite.log'), account.logs.map((entry) => `[${entry.source}] ${entry.line}`).join('\n'));
+  writeFileSync(join(REPO_ROOT, 'test-artifacts', 'account-suite-calls.log'), account.proxy.calls.map((call) => `${call.principal} ${call.service}:${call.action} ${call.status}${call.denied ? ' DENIED' : ''}`).join('\n'));
+  await account.stop();
+}, 60_000);
 
-/** `stageline deploy` to AWS, as a build stage runs it (the test's administrator stands for the CI principal). */
-async function deploy(fixture: ServiceFixture, build: { commit: string; branch?: string; image?: string; triggeredBy?: string }): Promise<string> {
+interface BuildInput {
+  commit: string;
+  branch?: string;
+  image?: string;
+}
+
+/** `stageline deploy` to AWS, as a build stage runs it (the administrator stands for the CI principal). */
+async function deployWithCli(fixture: ServiceFixture, build: BuildInput): Promise<string> {
   const project = writeService(fixture);
   const lines: string[] = [];
   const io: CliIo = { out: (line) => lines.push(line), err: (line) => lines.push(line), interactive: false, cwd: project };
   const config = account.clientConfig();
   await deployToAwsCommand(
-    { project, commit: build.commit, branch: build.branch ?? 'main', image: build.image ?? `registry.example/${fixture.name}:${build.commit.slice(0, 7)}`, triggeredBy: build.triggeredBy ?? 'dev@acme.io', bucket: account.bucket, region: account.moto.region },
+    { project, commit: build.commit, branch: build.branch ?? 'main', image: build.image ?? `registry.example/${fixture.name}:${build.commit.slice(0, 7)}`, triggeredBy: TRIGGERED_BY, bucket: account.bucket, region: account.moto.region },
     io,
     { s3: new S3Client(config), eventBridge: new EventBridgeClient(config), sfn: new SFNClient(config), env: { STAGELINE_STATE_MACHINE_ARN: account.stateMachineArn } },
   );
-  cliLines.push(...lines);
-  const execution = lines.find((line) => line.startsWith('execution: '));
-  return execution!.slice('execution: '.length);
+  seen.push(...lines);
+  return lines.find((line) => line.startsWith('execution: '))!.slice('execution: '.length);
+}
+
+/** A build system that only writes the build record (source + build.json): the S3 Object Created event starts the run. */
+async function uploadBuildRecord(fixture: ServiceFixture, build: BuildInput): Promise<string> {
+  const project = writeService(fixture);
+  const service = parseService(readFileSync(join(project, 'stageline.yaml'), 'utf8'), 'stageline.yaml');
+  const { build: record, source } = projectBuild(project, service, { commitSha: build.commit, branch: build.branch ?? 'main', image: build.image ?? `registry.example/${fixture.name}:${build.commit.slice(0, 7)}`, triggeredBy: TRIGGERED_BY }, TRIGGERED_BY);
+  const s3 = account.adminClients().s3;
+  const prefix = buildSourcePrefix(record.service, record.commitSha);
+  for (const [path, content] of source) await s3.send(new PutObjectCommand({ Bucket: account.bucket, Key: `${prefix}${path}`, Body: content }));
+  await s3.send(new PutObjectCommand({ Bucket: account.bucket, Key: buildKey(record.service, record.commitSha), Body: serialize(record) }));
+  return executionNameFor(record);
+}
+
+const statuses = (run: RunRecord) => run.tasks.map((task) => [task.env, task.status]);
+const gateOpen = (run: RunRecord) => run.tasks.some((task) => task.status === 'WAITING_APPROVAL');
+
+/** The newest approval email of an approver for a run's production gate, and its personal link. */
+async function approvalLink(approver: string, runId: string): Promise<string> {
+  // The gate is recorded before the notice is published: the email may still be on its way.
+  const deadline = Date.now() + 10_000;
+  let email: Email | undefined;
+  while (!email && Date.now() < deadline) {
+    const emails = await account.inbox(approver);
+    seen.push(...emails.flatMap((received) => [received.subject, received.message]));
+    email = emails.reverse().find((candidate) => candidate.message.includes(runId));
+    if (!email) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  expect(email, `${approver} received no approval email for ${runId}`).toBeDefined();
+  const link = /https?:\/\/\S+\/a\/\S+/.exec(email!.message)?.[0];
+  expect(link, 'the email carries a personal link').toBeDefined();
+  return link!;
+}
+
+/** GET the emailed link (the page), then POST its form with the decision, as an approver's browser does. */
+async function decide(link: string, decision: 'approve' | 'reject', reason = ''): Promise<{ status: number; page: string }> {
+  const page = await fetch(link);
+  const html = await page.text();
+  expect(page.status).toBe(200);
+  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
+  expect(action, 'the page has a decision form').toBeDefined();
+  const fields = new URLSearchParams();
+  for (const [, name, value] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields.set(name!, value!.replace(/&amp;/g, '&').replace(/&quot;/g, '"'));
+  fields.set('decision', decision);
+  fields.set('reason', reason);
+  const origin = new URL(link).origin;
+  const posted = await fetch(new URL(action!, link), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin }, body: fields.toString() });
+  return { status: posted.status, page: await posted.text() };
 }
 
 describe('the DeploymentStage stack in an emulated account (IAM enforced)', () => {
-  it('a Build Completed event deploys dev and staging, and production once approved through the emailed link', async () => {
-    const runId = await deploy({ name: 'orders' }, { commit: 'a'.repeat(40) });
-    const run = await account.waitForRun(runId, (current) => current.tasks.some((task) => task.status === 'WAITING_APPROVAL'), 'the production gate');
-    await account.settled();
-    expect(run.tasks.map((task) => [task.env, task.status])).toEqual([
+  it('a Build Completed event (stageline deploy) deploys three environments, production once approved through the emailed link', async () => {
+    const runId = await deployWithCli({ name: 'orders' }, { commit: 'a'.repeat(40) });
+    const waiting = await account.waitForRun(runId, gateOpen, 'the production gate');
+    expect(statuses(waiting)).toEqual([
       ['app-dev', 'SUCCEEDED'],
       ['app-staging', 'SUCCEEDED'],
       ['app-production', 'WAITING_APPROVAL'],
     ]);
+
+    const decided = await decide(await approvalLink('ops@acme.io', runId), 'approve');
+    expect(decided.status).toBe(200);
+    const run = await account.waitForRunEnd(runId);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(statuses(run)).toEqual([
+      ['app-dev', 'SUCCEEDED'],
+      ['app-staging', 'SUCCEEDED'],
+      ['app-production', 'SUCCEEDED'],
+    ]);
+    environmentsDeployed += 3;
+    const objects = await account.objects();
+    for (const env of ['app-dev', 'app-staging', 'app-production']) expect(objects.has(`deployed/acme/${env}/orders.yaml`), `deployed/ of ${env}`).toBe(true);
+    // The lease of every environment was released.
+    expect([...objects.keys()].filter((key) => key.startsWith('locks/'))).toEqual([]);
     expect(account.proxy.denied()).toEqual([]);
   }, 120_000);
+
+  it('an S3 Object Created event for builds/<service>/<commit>/build.json deploys three environments', async () => {
+    const runId = await uploadBuildRecord({ name: 'billing' }, { commit: 'b'.repeat(40) });
+    await account.waitForRun(runId, gateOpen, 'the production gate');
+    await decide(await approvalLink('lead@acme.io', runId), 'approve', 'release 42');
+    const run = await account.waitForRunEnd(runId);
+    expect(statuses(run)).toEqual([
+      ['app-dev', 'SUCCEEDED'],
+      ['app-staging', 'SUCCEEDED'],
+      ['app-production', 'SUCCEEDED'],
+    ]);
+    environmentsDeployed += 3;
+    expect(account.proxy.denied()).toEqual([]);
+  }, 120_000);
+
+  it('a gate rejected through the page fails the run: production REJECTED, nothing deployed there', async () => {
+    const runId = await deployWithCli({ name: 'search' }, { commit: 'c'.repeat(40) });
+    await account.waitForRun(runId, gateOpen, 'the production gate');
+    const decided = await decide(await approvalLink('ops@acme.io', runId), 'reject', 'not during the freeze');
+    expect(decided.status).toBe(200);
+    const run = await account.waitForRunEnd(runId);
+    expect(run.status).toBe('FAILED');
+    expect(statuses(run)).toEqual([
+      ['app-dev', 'SUCCEEDED'],
+      ['app-staging', 'SUCCEEDED'],
+      ['app-production', 'REJECTED'],
+    ]);
+    environmentsDeployed += 2;
+    expect((await account.objects()).has('deployed/acme/app-production/search.yaml')).toBe(false);
+    expect(account.proxy.denied()).toEqual([]);
+  }, 120_000);
+
+  it('a failure in staging cancels production: no gate opens, no email is sent', async () => {
+    const runId = await deployWithCli({ name: 'payments', failIn: ['staging'] }, { commit: 'd'.repeat(40) });
+    const run = await account.waitForRunEnd(runId);
+    expect(run.status).toBe('FAILED');
+    expect(statuses(run)).toEqual([
+      ['app-dev', 'SUCCEEDED'],
+      ['app-staging', 'FAILED'],
+      ['app-production', 'CANCELLED'],
+    ]);
+    environmentsDeployed += 2;
+    expect(run.tasks[1]!.detail ?? run.failure?.cause ?? '').toMatch(/exit|code 3/);
+    const emails = [...(await account.inbox('ops@acme.io')), ...(await account.inbox('lead@acme.io'))];
+    expect(emails.filter((email) => email.message.includes(runId))).toEqual([]);
+    const objects = await account.objects();
+    expect(objects.has('deployed/acme/app-staging/payments.yaml')).toBe(false);
+    expect(objects.has('deployed/acme/app-production/payments.yaml')).toBe(false);
+    expect(account.proxy.denied()).toEqual([]);
+  }, 120_000);
+
+  it('supersede: a newer build of the branch stops the older run at its gate, and deploys', async () => {
+    const older = await deployWithCli({ name: 'catalog' }, { commit: 'e'.repeat(40) });
+    await account.waitForRun(older, gateOpen, 'the older run at its gate');
+    const newer = await deployWithCli({ name: 'catalog' }, { commit: 'f'.repeat(40) });
+    const superseded = await account.waitForRunEnd(older);
+    expect(superseded.status).toBe('SUPERSEDED');
+    expect(superseded.tasks[2]!.status).toBe('SUPERSEDED');
+    await account.waitForRun(newer, gateOpen, 'the newer run at its gate');
+    await decide(await approvalLink('ops@acme.io', newer), 'approve');
+    const run = await account.waitForRunEnd(newer);
+    expect(run.status).toBe('SUCCEEDED');
+    environmentsDeployed += 5;
+    expect((await account.objects()).get('deployed/acme/app-production/catalog.yaml')).toContain(`registry.example/catalog:${'f'.repeat(7)}`);
+    expect(account.proxy.denied()).toEqual([]);
+  }, 180_000);
+
+  it('queue: a newer build waits QUEUED until the running one ends, then starts by itself', async () => {
+    const first = await deployWithCli({ name: 'ledger', concurrency: 'queue' }, { commit: '1'.repeat(40) });
+    await account.waitForRun(first, gateOpen, 'the first run at its gate');
+    const second = await deployWithCli({ name: 'ledger', concurrency: 'queue' }, { commit: '2'.repeat(40) });
+    expect((await account.waitForRun(second, (run) => run.status === 'QUEUED', 'the second run queued')).tasks).toEqual([]);
+    await decide(await approvalLink('ops@acme.io', first), 'reject', 'superseded by the next build');
+    expect((await account.waitForRunEnd(first)).status).toBe('FAILED');
+    // The run that ended (cancel-remaining) started the queued one.
+    await account.waitForRun(second, gateOpen, 'the queued run to start and reach its gate');
+    await decide(await approvalLink('lead@acme.io', second), 'approve');
+    expect((await account.waitForRunEnd(second)).status).toBe('SUCCEEDED');
+    environmentsDeployed += 5;
+    expect(account.proxy.denied()).toEqual([]);
+  }, 180_000);
+
+  it('a repeated event starts one run: the same Build Completed twice more, and build.json uploaded again', async () => {
+    const fixture = { name: 'notify' };
+    const runId = await deployWithCli(fixture, { commit: '3'.repeat(40) });
+    await account.waitForRun(runId, gateOpen, 'the production gate');
+    const started = () => account.proxy.calls.filter((call) => call.action === 'StartExecution' && call.body.includes(runId)).length;
+    const startsBefore = started();
+    await deployWithCli(fixture, { commit: '3'.repeat(40) });
+    const run = await account.run(runId);
+    await account.adminClients().events.send(new PutEventsCommand({ Entries: [{ Source: 'stageline.build', DetailType: 'Build Completed', Detail: JSON.stringify(run.build) }] }));
+    await account.settled();
+    expect([...account.executions.executions.values()].filter((execution) => execution.name === runId)).toHaveLength(1);
+    expect(started()).toBeGreaterThanOrEqual(startsBefore);
+    expect(statuses(await account.run(runId))).toEqual(statuses(run));
+    await decide(await approvalLink('ops@acme.io', runId), 'approve');
+    expect((await account.waitForRunEnd(runId)).status).toBe('SUCCEEDED');
+    environmentsDeployed += 3;
+    expect(account.proxy.denied()).toEqual([]);
+  }, 120_000);
+
+  it("staging's stack job runs with staging's awsRoleArn; the other environments do not get it", async () => {
+    const objects = await account.objects();
+    // The fixture provisioner reports who it ran as (STS GetCallerIdentity) as the output callerArn.
+    const callerOf = (env: string) => String((JSON.parse(objects.get(`outputs/acme/${env}/KubernetesDeployment/orders.json`) ?? '{}') as { callerArn?: string }).callerArn);
+    expect(callerOf('app-staging')).toMatch(new RegExp(`:assumed-role/${STAGING_ROLE_NAME}/`));
+    expect(callerOf('app-dev')).not.toMatch(new RegExp(STAGING_ROLE_NAME));
+    expect(callerOf('app-production')).not.toMatch(new RegExp(STAGING_ROLE_NAME));
+    expect(account.proxy.calls.some((call) => call.principal === 'runner' && call.action === 'AssumeRole' && call.body.includes(STAGING_ROLE_NAME) && call.status === 200)).toBe(true);
+  });
+
+  it('no secret value is in any object, log line, state payload, callback, email or CLI output', async () => {
+    await account.settled();
+    const places: Array<[string, string]> = [];
+    for (const [key, body] of await account.objects()) places.push([`s3://${key}`, body]);
+    for (const entry of account.logs) places.push([`log ${entry.source}`, entry.line]);
+    for (const execution of account.executions.executions.values()) places.push([`history of ${execution.name}`, JSON.stringify(execution.events)]);
+    // Everything any principal sent, except the administrator's set-up (which wrote the secrets) and the runner's reads of them.
+    for (const call of account.proxy.calls) {
+      if (call.principal === 'admin' || call.action === 'GetSecretValue') continue;
+      places.push([`${call.principal} ${call.service}:${call.action}`, `${call.body}\n${call.response}`]);
+    }
+    for (const line of seen) places.push(['CLI output or email', line]);
+    expect(places.length).toBeGreaterThan(100);
+    const leaks = places.filter(([, text]) => text.includes(CANARY) || text.includes(SHARED_CANARY)).map(([where]) => where);
+    expect(leaks).toEqual([]);
+    // The secrets were used: the runner read them (and nothing else did).
+    const readers = new Set(account.proxy.calls.filter((call) => call.action === 'GetSecretValue' && call.body.includes('stageline/acme')).map((call) => call.principal));
+    expect([...readers]).toEqual(['runner']);
+  });
+
+  it('no call of the whole suite was denied', () => {
+    expect(account.proxy.denied().map((call) => `${call.principal} ${call.service}:${call.action}`)).toEqual([]);
+  });
 });
