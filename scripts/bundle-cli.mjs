@@ -27,6 +27,8 @@ await build({
   platform: 'node',
   target: 'node20',
   minify: true,
+  // Error classes name themselves (`this.name = new.target.name`): keep the names readable.
+  keepNames: true,
   external: ['yaml', '@aws-sdk/*', 'playwright-core'],
   // aws-local-stepfunctions is bundled with its AWS SDK imports stubbed: the local runtime
   // overrides every Task, and loading the SDK made each `deploy --local` a quarter second slower.

@@ -154,6 +154,9 @@ export class StagelineFunction extends Construct {
         format: OutputFormat.ESM,
         target: 'node22',
         minify: true,
+        // Error classes name themselves (`this.name = new.target.name`): the names are what the
+        // execution history, the dead-letter queue and the logs show, so minification keeps them.
+        keepNames: true,
         externalModules: [...LAMBDA_EXTERNAL_MODULES],
         // Some bundled CommonJS dependencies call require(); ESM output has none without this.
         banner: "import { createRequire as __stagelineCreateRequire } from 'node:module'; const require = __stagelineCreateRequire(import.meta.url);",

@@ -110,8 +110,10 @@ export class StackJobs extends Construct {
       }),
       timeout: props.timeout,
       // A build still queued after this is dropped rather than started hours late (CodeBuild's
-      // default is 8 h): its workflow step will have timed out long before.
-      queuedTimeout: Duration.minutes(10),
+      // default is 8 h). The step's heartbeat clock (600 s) runs from launch, and the runner's first
+      // heartbeat comes only after queueing, provisioning and the install phase: 5 minutes queued
+      // leaves the other half for those.
+      queuedTimeout: Duration.minutes(5),
       logging: { cloudWatch: { logGroup } },
     });
     this.role = this.project.role as Role;
@@ -227,6 +229,8 @@ function bundleRunner(outputDir: string): boolean {
     platform: 'node',
     target: 'node22',
     minify: true,
+    // Error classes name themselves: the names reach the build log and the workflow's failure cause.
+    keepNames: true,
     // The CodeBuild image has no AWS SDK: everything is bundled.
     banner: { js: "import { createRequire as __stagelineCreateRequire } from 'node:module'; const require = __stagelineCreateRequire(import.meta.url);" },
     logLevel: 'error',

@@ -3,7 +3,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -274,6 +274,58 @@ describe('the DeploymentStage stack in an emulated account (IAM enforced)', () =
     environmentsDeployed += 3;
     expect(account.proxy.denied()).toEqual([]);
   }, 120_000);
+
+  it('an execution stopped by hand (StopExecution) is reconciled: the run is CANCELLED and its gate closed', async () => {
+    const runId = await deployWithCli({ name: 'audit' }, { commit: '4'.repeat(40) });
+    await account.waitForRun(runId, gateOpen, 'the production gate');
+    const link = await approvalLink('ops@acme.io', runId);
+    const execution = [...account.executions.executions.values()].find((candidate) => candidate.name === runId)!;
+    // An operator in the console: outside the state machine's Catch, so only the Execution Status Change event tells Stageline.
+    await new SFNClient(account.clientConfig()).send(new StopExecutionCommand({ executionArn: execution.arn, cause: 'stopped from the console' }));
+    const run = await account.waitForRunEnd(runId);
+    expect(run.status).toBe('CANCELLED');
+    expect(statuses(run)).toEqual([
+      ['app-dev', 'SUCCEEDED'],
+      ['app-staging', 'SUCCEEDED'],
+      ['app-production', 'CANCELLED'],
+    ]);
+    environmentsDeployed += 2;
+    // The emailed link no longer decides anything.
+    const page = await fetch(link);
+    expect(await page.text()).toMatch(/closed|cancelled|over/i);
+    expect(account.proxy.denied()).toEqual([]);
+  }, 120_000);
+
+  it("a start-pipeline failure lands in the dead-letter queue, sent with the function's own role", async () => {
+    const [queue] = account.resolver.resources('AWS::SQS::Queue');
+    expect(queue, 'the template has a dead-letter queue').toBeDefined();
+    const queueUrl = account.resolver.physicalOf(queue![0]).attributes['QueueUrl']!;
+    await account.receiveAll(queueUrl);
+    const before = 0;
+    // A Build Completed event for a build whose source was never uploaded: start-pipeline fails on every attempt.
+    const detail = { org: 'acme', service: 'ghost', commitSha: '5'.repeat(40), branch: 'main', image: 'registry.example/ghost:1', triggeredBy: TRIGGERED_BY };
+    await account.adminClients().events.send(new PutEventsCommand({ Entries: [{ Source: 'stageline.build', DetailType: 'Build Completed', Detail: JSON.stringify(detail) }] }));
+    await account.settled();
+    expect(await account.queueDepth(queueUrl)).toBe(before + 1);
+    const record = JSON.parse((await account.receiveAll(queueUrl)).at(-1)!) as { requestPayload: { detail: { service: string } }; responsePayload: { errorType: string; errorMessage: string } };
+    expect(record.requestPayload.detail.service).toBe('ghost');
+    // What an operator reads in the queue and the execution history: the error's real name, not a minified one.
+    expect(record.responsePayload.errorType).toBe('ConfigError');
+    expect(record.responsePayload.errorMessage).toMatch(/no source uploaded for ghost/);
+    expect(account.proxy.calls.some((call) => call.action === 'SendMessage' && call.principal.startsWith('function:StartPipeline') && call.status === 200)).toBe(true);
+    expect((await account.objects()).has(`runs/${executionNameFor(detail)}/run.json`)).toBe(false);
+    expect(account.proxy.denied()).toEqual([]);
+  }, 60_000);
+
+  it('an object under builds/ that is not builds/<service>/<commit>/build.json is ignored quietly', async () => {
+    const [queue] = account.resolver.resources('AWS::SQS::Queue');
+    const queueUrl = account.resolver.physicalOf(queue![0]).attributes['QueueUrl']!;
+    await account.receiveAll(queueUrl);
+    await account.adminClients().s3.send(new PutObjectCommand({ Bucket: account.bucket, Key: 'builds/orders/extra/nested/build.json', Body: '{}' }));
+    await account.settled();
+    expect(account.logs.some((entry) => entry.source.startsWith('function:StartPipeline') && entry.line.includes('ignored S3 object builds/orders/extra/nested/build.json'))).toBe(true);
+    expect(await account.queueDepth(queueUrl)).toBe(0);
+  }, 60_000);
 
   it("staging's stack job runs with staging's awsRoleArn; the other environments do not get it", async () => {
     const objects = await account.objects();

@@ -564,12 +564,18 @@ export class EmulatedAccount {
     return new S3ArtifactStore({ bucket: this.bucket, client: this.admin.s3 });
   }
 
-  /** Waits until no build, asynchronous invocation or matched event is in flight. */
+  /**
+   * Waits until no build, asynchronous invocation or matched event is in flight — seen idle
+   * twice, a quarter second apart (an event the bus is still routing is in no queue yet).
+   */
   async settled(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.pending.size > 0 || (await this.queuedEvents()) > 0) {
+    let idleChecks = 0;
+    while (idleChecks < 2) {
       if (Date.now() > deadline) throw new Error(`the account did not settle within ${timeoutMs} ms (${this.pending.size} in flight)`);
-      await Promise.race([Promise.all([...this.pending]), new Promise((resolve) => setTimeout(resolve, 200))]);
+      const busy = this.pending.size > 0 || (await this.queuedEvents()) > 0;
+      idleChecks = busy ? 0 : idleChecks + 1;
+      await Promise.race([Promise.all([...this.pending]), new Promise((resolve) => setTimeout(resolve, busy ? 100 : 250))]);
     }
   }
 
@@ -614,6 +620,19 @@ export class EmulatedAccount {
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return objects;
+  }
+
+  /** Receives (and deletes) every message of a queue. */
+  async receiveAll(queueUrl: string): Promise<string[]> {
+    const bodies: string[] = [];
+    for (;;) {
+      const { Messages } = await this.admin.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      if (!Messages?.length) return bodies;
+      for (const message of Messages) {
+        bodies.push(message.Body ?? '');
+        await this.admin.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
+      }
+    }
   }
 
   async queueDepth(queueUrl: string): Promise<number> {
