@@ -33,6 +33,7 @@ wrappers.Request.url = property(_raw_url)
 
 from moto import server  # noqa: E402  (after the URL patch)
 from moto.codebuild.responses import CodeBuildResponse  # noqa: E402
+from moto.iam.access_control import IAMPolicyStatement
 from moto.events.responses import EventsHandler
 from moto.secretsmanager.responses import SecretsManagerResponse
 from moto.sns.responses import SNSResponse
@@ -117,6 +118,32 @@ def _events_resource(self):
     return f"arn:aws:events:{region}:{account}:event-bus/{bus}"
 
 
+def _principal_matches(expected, principal):
+    """A trust policy naming a role admits that role's sessions; naming the account's root admits its principals (as in AWS)."""
+    if expected == "*" or expected == principal:
+        return True
+    if principal.startswith("arn:aws:sts::") and ":assumed-role/" in principal:
+        account = principal.split(":")[4]
+        role_name = principal.split(":assumed-role/", 1)[1].split("/")[0]
+        if expected == f"arn:aws:iam::{account}:role/{role_name}" or (expected.startswith(f"arn:aws:iam::{account}:role/") and expected.endswith(f"/{role_name}")):
+            return True
+    account = principal.split(":")[4] if principal.count(":") >= 5 else None
+    return account is not None and expected in (f"arn:aws:iam::{account}:root", account)
+
+
+def _check_principal(self, principal):
+    expected_principals = self._statement.get("Principal")
+    if not expected_principals:
+        return True
+    if expected_principals == "*":
+        return True
+    aws = expected_principals.get("AWS") if isinstance(expected_principals, dict) else None
+    if aws is None:
+        return False  # a Service or Federated principal: not an IAM caller
+    return any(_principal_matches(expected, principal) for expected in (aws if isinstance(aws, list) else [aws]))
+
+
+IAMPolicyStatement._check_principal = _check_principal
 SecretsManagerResponse._determine_resource = _secret_resource
 SimpleSystemManagerResponse._determine_resource = _parameter_resource
 StepFunctionResponse._determine_resource = _states_resource
