@@ -24,6 +24,8 @@ export interface BuildRecord {
   status: 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED';
   overrides: Array<{ name: string; value: string; type?: string }>;
   exitCode?: number | null;
+  /** Milliseconds from StartBuild to the build's end. */
+  ms?: number;
   done: Promise<void>;
 }
 
@@ -66,6 +68,7 @@ export class CodeBuildHost {
       overrides,
       done: Promise.resolve(),
     };
+    const started = Date.now();
     record.done = (async () => {
       let code: number | null = 1;
       try {
@@ -75,6 +78,7 @@ export class CodeBuildHost {
         this.options.logs.push({ source: 'codebuild', line: `build ${buildId} could not run: ${String(error)}` });
       }
       record.exitCode = code;
+      record.ms = Date.now() - started;
       record.status = code === 0 ? 'SUCCEEDED' : 'FAILED';
       await this.options.onEnd(record);
     })();

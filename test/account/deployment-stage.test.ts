@@ -69,6 +69,7 @@ afterAll(async () => {
       `  SDK calls by the stack's principals: ${runtimeCalls.length} (${perEnvironment(runtimeCalls.length)} per environment deployed)`,
       `  state transitions: ${transitions} (${perEnvironment(transitions)} per environment deployed)`,
       `  denied calls: ${account.proxy.denied().length}`,
+      `  stack-job builds: ${account.codebuild.builds.length}, ${mean(account.codebuild.builds.map((build) => build.ms ?? 0))} ms each on average; Lambda invocations: ${account.lambdas.invocations.length}, ${mean(account.lambdas.invocations.map((invocation) => invocation.ms))} ms each on average`,
       `  wall time: ${seconds.toFixed(1)} s (synthesis ${account.timings.synthSeconds?.toFixed(1)} s, account set-up ${account.timings.setUpSeconds?.toFixed(1)} s)`,
     ].join('\n'),
   );
@@ -112,6 +113,7 @@ async function uploadBuildRecord(fixture: ServiceFixture, build: BuildInput): Pr
   return executionNameFor(record);
 }
 
+const mean = (values: number[]) => (values.length ? Math.round(values.reduce((sum, value) => sum + value, 0) / values.length) : 0);
 const statuses = (run: RunRecord) => run.tasks.map((task) => [task.env, task.status]);
 const gateOpen = (run: RunRecord) => run.tasks.some((task) => task.status === 'WAITING_APPROVAL');
 
@@ -148,7 +150,9 @@ async function decide(link: string, decision: 'approve' | 'reject', reason = '')
   return { status: posted.status, page: await posted.text() };
 }
 
-describe('the DeploymentStage stack in an emulated account (IAM enforced)', () => {
+// Each scenario deploys its own service, so they run side by side (as independent runs do in AWS);
+// the checks over the whole account come after them.
+describe.concurrent('the DeploymentStage stack in an emulated account (IAM enforced)', () => {
   it('a Build Completed event (stageline deploy) deploys three environments, production once approved through the emailed link', async () => {
     const runId = await deployWithCli({ name: 'orders' }, { commit: 'a'.repeat(40) });
     const waiting = await account.waitForRun(runId, gateOpen, 'the production gate');
@@ -296,6 +300,9 @@ describe('the DeploymentStage stack in an emulated account (IAM enforced)', () =
     expect(account.proxy.denied()).toEqual([]);
   }, 120_000);
 
+});
+
+describe('the emulated account after every scenario', () => {
   it("a start-pipeline failure lands in the dead-letter queue, sent with the function's own role", async () => {
     const [queue] = account.resolver.resources('AWS::SQS::Queue');
     expect(queue, 'the template has a dead-letter queue').toBeDefined();

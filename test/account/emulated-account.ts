@@ -68,6 +68,7 @@ export class EmulatedAccount {
   private readonly roleLabels = new Map<string, string>();
   private readonly credentialCache = new Map<string, Credentials>();
   private readonly inboxes = new Map<string, string>();
+  private readonly received = new Map<string, Email[]>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly buildCredentials = new Map<string, Credentials>();
   private readonly customResourceAnswers = new Map<string, (body: unknown) => void>();
@@ -591,20 +592,17 @@ export class EmulatedAccount {
     return count;
   }
 
-  /** Messages the approver's email subscription received since the last read. */
+  /** Every message the approver's email subscription received so far (kept: scenarios share approvers). */
   async inbox(email: string): Promise<Email[]> {
     const queueUrl = this.inboxes.get(email);
     if (!queueUrl) throw new Error(`${email} has no email subscription in the template`);
-    const emails: Email[] = [];
-    for (;;) {
-      const { Messages } = await this.admin.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-      if (!Messages?.length) return emails;
-      for (const message of Messages) {
-        const envelope = JSON.parse(message.Body ?? '{}') as { Subject?: string; Message?: string };
-        emails.push({ subject: envelope.Subject ?? '', message: envelope.Message ?? '' });
-        await this.admin.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
-      }
+    const received = this.received.get(email) ?? [];
+    this.received.set(email, received);
+    for (const body of await this.receiveAll(queueUrl)) {
+      const envelope = JSON.parse(body || '{}') as { Subject?: string; Message?: string };
+      received.push({ subject: envelope.Subject ?? '', message: envelope.Message ?? '' });
     }
+    return [...received];
   }
 
   /** Every object in the bucket, with its body. */
