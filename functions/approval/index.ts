@@ -1,4 +1,4 @@
-// Lambda entry behind the approval function URL (ESM, AWS SDK external: the runtime provides it).
+// Lambda entry behind the approval function URL (ESM, the S3 client bundled, the other SDK clients from the runtime).
 // The keyring is read from Secrets Manager on first use and cached (5 min) per container.
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { requireEnv } from '../../lib/adapters/aws/lambda-environment.js';

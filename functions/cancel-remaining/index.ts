@@ -1,4 +1,4 @@
-// Lambda entry (ESM, bundled by NodejsFunction with the AWS SDK external: the runtime provides it).
+// Lambda entry (ESM, bundled by NodejsFunction with the the S3 client bundled, the other SDK clients from the runtime).
 // Adapters are built once per container, at module scope; the handler only calls the domain step.
 import { optionalEnv, requireEnv } from '../../lib/adapters/aws/lambda-environment.js';
 import { S3ArtifactStore } from '../../lib/adapters/aws/s3-artifact-store.js';

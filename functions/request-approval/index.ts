@@ -1,4 +1,4 @@
-// Lambda entry (ESM, bundled by NodejsFunction with the AWS SDK external: the runtime provides it).
+// Lambda entry (ESM, bundled by NodejsFunction with the the S3 client bundled, the other SDK clients from the runtime).
 // Invoked with .waitForTaskToken: opens the gate, emails each approver a personal signed link.
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { optionalEnv, requireEnv } from '../../lib/adapters/aws/lambda-environment.js';

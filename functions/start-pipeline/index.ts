@@ -1,4 +1,4 @@
-// Lambda entry (ESM, bundled by NodejsFunction with the AWS SDK external: the runtime provides it).
+// Lambda entry (ESM, bundled by NodejsFunction with the the S3 client bundled, the other SDK clients from the runtime).
 // Target of the `Build Completed` and S3 `builds/*/*/build.json` EventBridge rules.
 import { requireEnv } from '../../lib/adapters/aws/lambda-environment.js';
 import { S3ArtifactStore } from '../../lib/adapters/aws/s3-artifact-store.js';

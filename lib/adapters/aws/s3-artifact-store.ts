@@ -109,9 +109,10 @@ function isConflict(error: unknown, conditions: PutConditions): boolean {
 const GUARD = 'stagelineConditionalWriteGuard';
 
 /**
- * Fails closed when the SDK in use cannot send S3 conditional writes. The functions use the AWS
- * SDK the Lambda runtime provides; a version older than S3's If-None-Match / If-Match support
- * silently drops those members, which would turn every compare-and-swap into a blind overwrite.
+ * Fails closed when the SDK in use cannot send S3 conditional writes. The functions bundle the
+ * pinned client-s3, but the CLI and the runner take whatever the user's install resolves; a
+ * version older than S3's If-None-Match / If-Match support silently drops those members, which
+ * would turn every compare-and-swap into a blind overwrite.
  */
 function guardConditionalWrites(client: S3Client): void {
   if (client.middlewareStack.identify().some((entry) => entry.startsWith(GUARD))) return;

@@ -71,18 +71,20 @@ export const organizationSchema = z.strictObject({
           provisioners: z._default(z.record(z.string(), provisionerSchema), {}),
           /**
            * How long one stack job (queueing, install, preview + apply) may run before the task times
-           * out. Default 1h; must exceed the step's heartbeat timeout (STACK_JOB_HEARTBEAT_SECONDS).
+           * out. Default 1h; with the CodeBuild runner it must exceed the step's heartbeat timeout
+           * (STACK_JOB_HEARTBEAT_SECONDS). Local runs have no heartbeat timeout (the local runtime
+           * ignores HeartbeatSeconds), so a short local timeout is fine.
            */
           timeout: z._default(duration, DEFAULT_STACK_JOB_TIMEOUT),
         })
         .check(
           z.superRefine((stackJobs, context) => {
             const seconds = parseDuration(stackJobs.timeout);
-            if (seconds === undefined || seconds > STACK_JOB_HEARTBEAT_SECONDS) return;
+            if (stackJobs.runner !== 'codebuild' || seconds === undefined || seconds > STACK_JOB_HEARTBEAT_SECONDS) return;
             context.addIssue({
               code: 'custom',
               path: ['timeout'],
-              message: `expected more than ${formatSeconds(STACK_JOB_HEARTBEAT_SECONDS)} (${STACK_JOB_HEARTBEAT_SECONDS} s, the stack-job step's HeartbeatSeconds in statemachine/deployment-stage.asl.json), got ${stackJobs.timeout}`,
+              message: `expected more than ${formatSeconds(STACK_JOB_HEARTBEAT_SECONDS)} (${STACK_JOB_HEARTBEAT_SECONDS} s, the stack-job step's HeartbeatSeconds in statemachine/deployment-stage.asl.json, which the CodeBuild runner must outlive), got ${stackJobs.timeout}`,
             });
           }),
         ),

@@ -57,12 +57,14 @@ describe('organization config', () => {
     for (const timeout of ['5m', '10m', '600s']) {
       const error = errorOf(() => parseOrganization(withTimeout(timeout), 'config/organization.yaml'));
       expect(error.message).toBe(
-        `config/organization.yaml: spec.stackJobs.timeout: expected more than 10m (600 s, the stack-job step's HeartbeatSeconds in statemachine/deployment-stage.asl.json), got ${timeout}`,
+        `config/organization.yaml: spec.stackJobs.timeout: expected more than 10m (600 s, the stack-job step's HeartbeatSeconds in statemachine/deployment-stage.asl.json, which the CodeBuild runner must outlive), got ${timeout}`,
       );
       expect(error).toMatchObject({ code: 'CONFIG_INVALID' });
     }
     expect(parseOrganization(withTimeout('10m1s'), 'o.yaml').spec.stackJobs.timeout).toBe('10m1s');
     expect(parseOrganization(withTimeout('2h'), 'o.yaml').spec.stackJobs.timeout).toBe('2h');
+    // Local runs have no heartbeat timeout: a short one is a user's choice there.
+    expect(parseOrganization(`${ORG_YAML.trimEnd()}\n  stackJobs: { runner: local, timeout: 2s }\n`, 'o.yaml').spec.stackJobs.timeout).toBe('2s');
     // A bad duration is still reported as one.
     expect(errorOf(() => parseOrganization(withTimeout('soon'), 'o.yaml')).message).toBe('o.yaml: spec.stackJobs.timeout: expected a duration like 72h, 30m, 1d or 1h30m (longer than zero)');
   });

@@ -16,6 +16,8 @@ const ENV: Record<string, Record<string, string>> = {
   'cancel-remaining': { BUCKET_NAME: 'bkt' },
   'record-success': { BUCKET_NAME: 'bkt' },
   approval: { BUCKET_NAME: 'bkt', APPROVAL_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:k' },
+  'stack-job-watcher': { BUCKET_NAME: 'bkt' },
+  'reconcile-execution': { BUCKET_NAME: 'bkt', STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111111111111:stateMachine:sm' },
 };
 
 /** The part of a GetObject body stream the store reads. */
@@ -29,6 +31,8 @@ const IMPORT: Record<string, () => Promise<{ handler: unknown }>> = {
   'cancel-remaining': () => import('../../../../functions/cancel-remaining/index.js'),
   'record-success': () => import('../../../../functions/record-success/index.js'),
   approval: () => import('../../../../functions/approval/index.js'),
+  'stack-job-watcher': () => import('../../../../functions/stack-job-watcher/index.js'),
+  'reconcile-execution': () => import('../../../../functions/reconcile-execution/index.js'),
 };
 
 function body(text: string) {
