@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CfnTemplate } from './template.js';
+import type { TemplateJson } from '../support/template-account.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -11,7 +11,7 @@ export interface CloudAssembly {
   /** The cdk.out directory (assets as folders: asset.<hash>/). */
   dir: string;
   stackName: string;
-  template: CfnTemplate;
+  template: TemplateJson;
   /** Seconds the synthesis took, or 0 when a cached assembly of the same sources was reused. */
   synthSeconds: number;
 }
@@ -53,7 +53,7 @@ export function synthesizeOnce(options: SynthOptions): CloudAssembly {
       if (!existsSync(templateFile)) throw new Error('the stack was not synthesized (see the other test file that held the lock)');
     }
   }
-  return { dir, stackName, template: JSON.parse(readFileSync(templateFile, 'utf8')) as CfnTemplate, synthSeconds };
+  return { dir, stackName, template: JSON.parse(readFileSync(templateFile, 'utf8')) as TemplateJson, synthSeconds };
 }
 
 function synthesize(options: SynthOptions, dir: string): number {

@@ -304,9 +304,9 @@ describe.concurrent('the DeploymentStage stack in an emulated account (IAM enfor
 
 describe('the emulated account after every scenario', () => {
   it("a start-pipeline failure lands in the dead-letter queue, sent with the function's own role", async () => {
-    const [queue] = account.resolver.resources('AWS::SQS::Queue');
+    const [queue] = account.resolver.resourcesOfType('AWS::SQS::Queue');
     expect(queue, 'the template has a dead-letter queue').toBeDefined();
-    const queueUrl = account.resolver.physicalOf(queue![0]).attributes['QueueUrl']!;
+    const queueUrl = account.resolver.getAtt(queue![0], 'QueueUrl');
     await account.receiveAll(queueUrl);
     const before = 0;
     // A Build Completed event for a build whose source was never uploaded: start-pipeline fails on every attempt.
@@ -325,8 +325,8 @@ describe('the emulated account after every scenario', () => {
   }, 60_000);
 
   it('an object under builds/ that is not builds/<service>/<commit>/build.json is ignored quietly', async () => {
-    const [queue] = account.resolver.resources('AWS::SQS::Queue');
-    const queueUrl = account.resolver.physicalOf(queue![0]).attributes['QueueUrl']!;
+    const [queue] = account.resolver.resourcesOfType('AWS::SQS::Queue');
+    const queueUrl = account.resolver.getAtt(queue![0], 'QueueUrl');
     await account.receiveAll(queueUrl);
     await account.adminClients().s3.send(new PutObjectCommand({ Bucket: account.bucket, Key: 'builds/orders/extra/nested/build.json', Body: '{}' }));
     await account.settled();

@@ -21,7 +21,7 @@ import { REPO_ROOT, synthesizeOnce, type CloudAssembly } from './cloud-assembly.
 import { CodeBuildHost, type BuildRecord } from './codebuild-host.js';
 import { ExecutionHost, type HostedExecution } from './execution-host.js';
 import { LambdaHost, type FunctionSpec, type LogLine } from './lambda-host.js';
-import { TemplateResolver } from './template.js';
+import { TemplateAccount } from '../support/template-account.js';
 import { S3ArtifactStore } from '../../lib/adapters/aws/s3-artifact-store.js';
 import { readRun, type RunRecord } from '../../lib/pipeline/workflow/records.js';
 
@@ -55,7 +55,7 @@ type Clients = { s3: S3Client; sqs: SQSClient; events: EventBridgeClient; iam: I
  */
 export class EmulatedAccount {
   readonly logs: LogLine[] = [];
-  readonly resolver: TemplateResolver;
+  readonly resolver: TemplateAccount;
   readonly lambdas: LambdaHost;
   readonly proxy: AccountProxy;
   executions!: ExecutionHost;
@@ -91,7 +91,7 @@ export class EmulatedAccount {
     private readonly options: EmulatedAccountOptions,
   ) {
     this.proxy = new AccountProxy(moto.endpoint);
-    this.resolver = new TemplateResolver(assembly.template, { accountId: moto.accountId, region: moto.region, stackName: assembly.stackName, endpoint: moto.endpoint });
+    this.resolver = new TemplateAccount(assembly.template, { partition: 'aws', accountId: moto.accountId, region: moto.region, stackName: assembly.stackName });
     this.lambdas = new LambdaHost({ endpoint: '', region: moto.region, credentialsFor: (roleArn, label) => this.credentialsFor(roleArn, label), logs: this.logs, extraEnvironment: () => ({
         NODE_EXTRA_CA_CERTS: this.caFile,
         // The functions run on nodejs22.x; this machine's Node 20 would make every SDK client warn.
@@ -144,29 +144,30 @@ export class EmulatedAccount {
     await this.startServer();
 
     const r = this.resolver;
-    for (const [id, resource] of r.resources('AWS::S3::Bucket')) {
+    for (const [id, resource] of r.resourcesOfType('AWS::S3::Bucket')) {
       // Bucket policies are not applied: they deny plain-HTTP requests (aws:SecureTransport), and the emulated endpoint is HTTP.
-      await this.admin.s3.send(new CreateBucketCommand({ Bucket: r.physicalOf(id).ref }));
+      await this.admin.s3.send(new CreateBucketCommand({ Bucket: r.ref(id) }));
       void resource;
     }
-    const bucketIds = r.resources('AWS::S3::Bucket').map(([id]) => id);
-    this.bucket = r.physicalOf(bucketIds.find((id) => id.startsWith('StorageBucket')) ?? bucketIds[0]!).ref;
+    const bucketIds = r.resourcesOfType('AWS::S3::Bucket').map(([id]) => id);
+    this.bucket = r.ref(bucketIds.find((id) => id.startsWith('StorageBucket')) ?? bucketIds[0]!);
 
-    for (const [id, resource] of r.resources('AWS::SecretsManager::Secret')) {
+    for (const [id, resource] of r.resourcesOfType('AWS::SecretsManager::Secret')) {
       const properties = resource.Properties ?? {};
       const name = properties['Name'] ? r.resolveString(properties['Name']) : `${this.assembly.stackName}-${id}`;
       const created = await this.admin.secrets.send(new CreateSecretCommand({ Name: name, SecretString: properties['SecretString'] ? r.resolveString(properties['SecretString']) : randomUUID() }));
-      r.setPhysical(id, { ref: created.ARN!, attributes: { Id: created.ARN! } });
+      r.override(id, { ref: created.ARN!, attributes: { Id: created.ARN! } });
     }
-    for (const [id] of r.resources('AWS::SNS::Topic')) {
-      const { attributes } = r.physicalOf(id);
-      await this.admin.sns.send(new CreateTopicCommand({ Name: attributes['TopicName']! }));
+    for (const [id] of r.resourcesOfType('AWS::SNS::Topic')) {
+      await this.admin.sns.send(new CreateTopicCommand({ Name: r.getAtt(id, 'TopicName') }));
     }
-    for (const [id] of r.resources('AWS::SQS::Queue')) {
-      await this.admin.sqs.send(new CreateQueueCommand({ QueueName: r.physicalOf(id).attributes['QueueName']! }));
+    for (const [id] of r.resourcesOfType('AWS::SQS::Queue')) {
+      const created = await this.admin.sqs.send(new CreateQueueCommand({ QueueName: r.getAtt(id, 'QueueName') }));
+      // The SDK sends to the queue URL's host: the account's own, not sqs.<region>.amazonaws.com.
+      r.override(id, { ref: created.QueueUrl!, attributes: { QueueUrl: created.QueueUrl! } });
     }
     await this.createRoles();
-    for (const [id] of r.resources('AWS::Lambda::Url')) r.setPhysical(id, { ref: `${this.serverUrl}/`, attributes: { FunctionUrl: `${this.serverUrl}/`, FunctionArn: '' } });
+    for (const [id] of r.resourcesOfType('AWS::Lambda::Url')) r.override(id, { ref: `${this.serverUrl}/`, attributes: { FunctionUrl: `${this.serverUrl}/`, FunctionArn: '' } });
     this.registerFunctions();
     await this.createProject();
     await this.createStateMachine();
@@ -178,22 +179,15 @@ export class EmulatedAccount {
 
   private async createRoles(): Promise<void> {
     const r = this.resolver;
-    for (const [id, resource] of r.resources('AWS::IAM::Role')) {
-      const properties = resource.Properties ?? {};
-      const { ref: name, attributes } = r.physicalOf(id);
-      const trust = r.resolve(properties['AssumeRolePolicyDocument'], `${id}.AssumeRolePolicyDocument`) as TrustPolicy;
+    for (const [id, resource] of r.resourcesOfType('AWS::IAM::Role')) {
+      const name = r.ref(id);
+      const trust = r.resolve(resource.Properties?.['AssumeRolePolicyDocument']) as TrustPolicy;
       await this.admin.iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(this.servicesAsHarness(trust)) }));
-      for (const [index, policy] of ((properties['Policies'] as Array<{ PolicyName: string; PolicyDocument: unknown }> | undefined) ?? []).entries()) {
-        await this.admin.iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: policy.PolicyName, PolicyDocument: JSON.stringify(r.resolve(policy.PolicyDocument, `${id}.Policies[${index}]`)) }));
+      // Its inline policies and every AWS::IAM::Policy naming it (AWS managed policies are not preloaded in moto: the custom-resource roles' log grants only).
+      for (const policy of r.rolePolicies(id)) {
+        await this.admin.iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: policy.name.slice(0, 128), PolicyDocument: JSON.stringify(policy.document) }));
       }
-      this.roleLabels.set(attributes['Arn']!, id);
-    }
-    for (const [id, resource] of r.resources('AWS::IAM::Policy')) {
-      const properties = resource.Properties ?? {};
-      const document = JSON.stringify(r.resolve(properties['PolicyDocument'], `${id}.PolicyDocument`));
-      for (const role of (properties['Roles'] as unknown[] | undefined) ?? []) {
-        await this.admin.iam.send(new PutRolePolicyCommand({ RoleName: r.resolveString(role, `${id}.Roles`), PolicyName: r.physicalOf(id).ref, PolicyDocument: document }));
-      }
+      this.roleLabels.set(r.getAtt(id, 'Arn'), id);
     }
   }
 
@@ -212,7 +206,7 @@ export class EmulatedAccount {
 
   private registerFunctions(): void {
     const r = this.resolver;
-    for (const [id, resource] of r.resources('AWS::Lambda::Function')) {
+    for (const [id, resource] of r.resourcesOfType('AWS::Lambda::Function')) {
       const properties = resource.Properties ?? {};
       const code = properties['Code'] as { S3Key?: string; ZipFile?: string };
       let codeDir: string;
@@ -227,8 +221,8 @@ export class EmulatedAccount {
       const variables = ((properties['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
       const spec: FunctionSpec = {
         logicalId: id,
-        name: r.physicalOf(id).ref,
-        arn: r.physicalOf(id).attributes['Arn']!,
+        name: r.ref(id),
+        arn: r.getAtt(id, 'Arn'),
         codeDir,
         handler: String(properties['Handler'] ?? 'index.handler'),
         environment: Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, r.resolveString(value, `${id}.Environment.Variables.${name}`)])),
@@ -241,7 +235,7 @@ export class EmulatedAccount {
 
   private async createProject(): Promise<void> {
     const r = this.resolver;
-    const [entry] = r.resources('AWS::CodeBuild::Project');
+    const [entry] = r.resourcesOfType('AWS::CodeBuild::Project');
     if (!entry) throw new Error('the template has no CodeBuild project (the stack-job runner)');
     const [id, resource] = entry;
     const properties = resource.Properties ?? {};
@@ -250,7 +244,7 @@ export class EmulatedAccount {
     const assetHash = location.split('/').pop()!.replace(/\.zip$/, '');
     const environment = properties['Environment'] as { EnvironmentVariables?: Array<{ Name: string; Value: unknown; Type?: string }>; Image: string; ComputeType: string; Type: string };
     const serviceRoleArn = r.resolveString(properties['ServiceRole'], `${id}.ServiceRole`);
-    const name = r.physicalOf(id).ref;
+    const name = r.ref(id);
     await this.admin.codebuild.send(
       new CreateProjectCommand({
         name,
@@ -263,7 +257,7 @@ export class EmulatedAccount {
     this.codebuild = new CodeBuildHost({
       project: {
         name,
-        arn: r.physicalOf(id).attributes['Arn']!,
+        arn: r.getAtt(id, 'Arn'),
         sourceDir: join(this.assembly.dir, `asset.${assetHash}`),
         buildSpec: r.resolveString(source.BuildSpec, `${id}.Source.BuildSpec`),
         environment: Object.fromEntries((environment.EnvironmentVariables ?? []).map((variable) => [variable.Name, r.resolveString(variable.Value, `${id}.EnvironmentVariables.${variable.Name}`)])),
@@ -280,28 +274,28 @@ export class EmulatedAccount {
 
   private async createStateMachine(): Promise<void> {
     const r = this.resolver;
-    const [entry] = r.resources('AWS::StepFunctions::StateMachine');
+    const [entry] = r.resourcesOfType('AWS::StepFunctions::StateMachine');
     if (!entry) throw new Error('the template has no state machine');
     const [id, resource] = entry;
     const properties = resource.Properties ?? {};
-    const substitutions = r.resolve(properties['DefinitionSubstitutions'] ?? {}, `${id}.DefinitionSubstitutions`) as Record<string, string>;
+    const substitutions = r.resolve(properties['DefinitionSubstitutions'] ?? {}) as Record<string, string>;
     const definition = r
       .resolveString(properties['DefinitionString'], `${id}.DefinitionString`)
       .replace(/\$\{([A-Za-z0-9_]+)\}/g, (whole, name: string) => (Object.hasOwn(substitutions, name) ? substitutions[name]! : whole));
-    this.stateMachineArn = r.physicalOf(id).ref;
+    this.stateMachineArn = r.ref(id);
     this.proxy.taskResource = this.stateMachineArn;
-    await this.admin.sfn.send(new CreateStateMachineCommand({ name: r.physicalOf(id).attributes['Name']!, definition, roleArn: r.resolveString(properties['RoleArn'], `${id}.RoleArn`) }));
+    await this.admin.sfn.send(new CreateStateMachineCommand({ name: r.getAtt(id, 'Name'), definition, roleArn: r.resolveString(properties['RoleArn'], `${id}.RoleArn`) }));
     this.executions = new ExecutionHost(definition, this.lambdas, (execution) => this.executionEnded(execution));
   }
 
   /** Each rule as the template writes it; its Lambda targets are reached through an SQS queue the harness drains. */
   private async createRules(): Promise<void> {
     const r = this.resolver;
-    for (const [id, resource] of r.resources('AWS::Events::Rule')) {
+    for (const [id, resource] of r.resourcesOfType('AWS::Events::Rule')) {
       const properties = resource.Properties ?? {};
-      const name = r.physicalOf(id).ref;
+      const name = r.ref(id);
       const eventBusName = properties['EventBusName'] ? r.resolveString(properties['EventBusName']) : 'default';
-      await this.admin.events.send(new PutRuleCommand({ Name: name, EventBusName: eventBusName, EventPattern: JSON.stringify(r.resolve(properties['EventPattern'], `${id}.EventPattern`)), State: 'ENABLED' }));
+      await this.admin.events.send(new PutRuleCommand({ Name: name, EventBusName: eventBusName, EventPattern: JSON.stringify(r.resolve(properties['EventPattern'])), State: 'ENABLED' }));
       const targets = (properties['Targets'] as Array<{ Arn: unknown; Id: string }> | undefined) ?? [];
       for (const target of targets) {
         const functionArn = r.resolveString(target.Arn, `${id}.Targets`);
@@ -319,7 +313,7 @@ export class EmulatedAccount {
   /** Each email subscription becomes an inbox: an SQS queue subscribed with the same filter policy. */
   private async subscribeInboxes(): Promise<void> {
     const r = this.resolver;
-    for (const [id, resource] of r.resources('AWS::SNS::Subscription')) {
+    for (const [id, resource] of r.resourcesOfType('AWS::SNS::Subscription')) {
       const properties = resource.Properties ?? {};
       if (properties['Protocol'] !== 'email') continue;
       const email = r.resolveString(properties['Endpoint'], `${id}.Endpoint`);
@@ -449,7 +443,7 @@ export class EmulatedAccount {
 
   private eventInvokeConfig(functionArn: string): { retries: number; onFailure?: string } {
     const r = this.resolver;
-    for (const [id, resource] of r.resources('AWS::Lambda::EventInvokeConfig')) {
+    for (const [id, resource] of r.resourcesOfType('AWS::Lambda::EventInvokeConfig')) {
       const properties = resource.Properties ?? {};
       const name = r.resolveString(properties['FunctionName'], `${id}.FunctionName`);
       if (name !== this.lambdas.spec(functionArn).name && name !== functionArn) continue;
@@ -705,7 +699,7 @@ export class EmulatedAccount {
       };
     }
     // The approval function's URL (payload format 2.0).
-    const [urlEntry] = this.resolver.resources('AWS::Lambda::Url');
+    const [urlEntry] = this.resolver.resourcesOfType('AWS::Lambda::Url');
     if (!urlEntry) return { status: 404, headers: {}, body: 'no function URL' };
     const target = this.resolver.resolveString(urlEntry[1].Properties?.['TargetFunctionArn'], `${urlEntry[0]}.TargetFunctionArn`);
     const event = {

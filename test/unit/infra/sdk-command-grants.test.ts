@@ -12,7 +12,7 @@ import { parseOrganization } from '../../../lib/pipeline/config/organization.js'
 import { buildKey } from '../../../lib/pipeline/workflow/records.js';
 import { buildStack, ORGANIZATION_FILE } from './harness.js';
 import { CodeBase, commandsInSources, Evaluator, Reach, showParts, type CommandSite, type Part, type Value } from './sdk-command-reach.js';
-import { SECRET_ARN_SUFFIX, TemplateAccount, type TemplateJson } from './template-account.js';
+import { SECRET_ARN_SUFFIX, TemplateAccount, type TemplateJson } from '../../support/template-account.js';
 
 // "Every AWS SDK command the adapters can send has a grant" (issue 10, item 2).
 //

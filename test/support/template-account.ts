@@ -25,20 +25,57 @@ export interface PolicyDocument {
   Statement: Record<string, unknown>[] | Record<string, unknown>;
 }
 
-/** A name CloudFormation would generate for a resource without an explicit one (lower case, like a bucket's). */
-const generatedName = (account: EmulatedAccount, logicalId: string, lowerCase = false) => {
-  const name = `${account.stackName}-${logicalId}-a1b2c3d4`;
+/**
+ * A name CloudFormation would generate for a resource without an explicit one (lower case, like a
+ * bucket's): stack name, logical id and a random suffix, shortened to the service's limit as
+ * CloudFormation shortens them.
+ */
+const generatedName = (account: EmulatedAccount, logicalId: string, lowerCase = false, maxLength = 255) => {
+  const suffix = '-a1b2c3d4';
+  const name = `${`${account.stackName}-${logicalId}`.slice(0, maxLength - suffix.length)}${suffix}`;
   return lowerCase ? name.toLowerCase() : name;
 };
+
+/** Name length limits of the services (a generated name is shortened to fit). */
+const NAME_LIMITS: Record<string, number> = {
+  'AWS::S3::Bucket': 63,
+  'AWS::IAM::Role': 64,
+  'AWS::Lambda::Function': 64,
+  'AWS::SQS::Queue': 80,
+  'AWS::StepFunctions::StateMachine': 80,
+  'AWS::Events::Rule': 64,
+  'AWS::CodeBuild::Project': 150,
+  'AWS::SNS::Topic': 256,
+};
+
+/** What a resource is called once it exists, where the account (not the template) decides: a secret's random suffix, a queue's URL. */
+export interface KnownPhysical {
+  ref?: string;
+  attributes?: Record<string, string>;
+}
 
 /** Secrets Manager appends "-" and six random characters to a secret's name in its ARN. */
 export const SECRET_ARN_SUFFIX = '-AbC123';
 
 export class TemplateAccount {
+  private readonly known = new Map<string, KnownPhysical>();
+
   constructor(
     readonly template: TemplateJson,
     readonly account: EmulatedAccount = EMULATED_ACCOUNT,
   ) {}
+
+  /** Records what the account named a resource (used by Ref / Fn::GetAtt from now on). */
+  override(logicalId: string, physical: KnownPhysical): void {
+    this.known.set(logicalId, { ...this.known.get(logicalId), ...physical, attributes: { ...this.known.get(logicalId)?.attributes, ...physical.attributes } });
+  }
+
+  /** {@link resolve}, for a value that must be a string. */
+  resolveString(value: unknown, where = 'a template value'): string {
+    const resolved = this.resolve(value);
+    if (typeof resolved !== 'string') throw new Error(`TemplateAccount: ${where}: expected a string, got ${JSON.stringify(resolved)}`);
+    return resolved;
+  }
 
   resource(logicalId: string) {
     const resource = this.template.Resources[logicalId];
@@ -55,9 +92,12 @@ export class TemplateAccount {
     if (logicalId.startsWith('AWS::')) return this.pseudo(logicalId);
     const parameter = this.template.Parameters?.[logicalId];
     if (parameter) return String(parameter.Default ?? '');
+    const knownRef = this.known.get(logicalId)?.ref;
+    if (knownRef !== undefined) return knownRef;
     const { Type: type, Properties: props = {} } = this.resource(logicalId);
     const { partition, region, accountId } = this.account;
-    const named = (property: string, lowerCase = false) => (typeof props[property] === 'string' ? (props[property] as string) : generatedName(this.account, logicalId, lowerCase));
+    const named = (property: string, lowerCase = false) =>
+      props[property] !== undefined ? this.resolveString(props[property], `${logicalId}.${property}`) : generatedName(this.account, logicalId, lowerCase, NAME_LIMITS[type]);
     switch (type) {
       case 'AWS::S3::Bucket':
         return named('BucketName', true);
@@ -90,12 +130,14 @@ export class TemplateAccount {
       case 'AWS::KMS::Key':
         return '0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9';
       default:
-        throw new Error(`TemplateAccount: no Ref for ${type} (${logicalId}) yet: add it in test/unit/infra/template-account.ts`);
+        throw new Error(`TemplateAccount: no Ref for ${type} (${logicalId}) yet: add it in test/support/template-account.ts`);
     }
   }
 
   /** What `Fn::GetAtt` answers for a resource attribute, in this account. */
   getAtt(logicalId: string, attribute: string): string {
+    const knownAttribute = this.known.get(logicalId)?.attributes?.[attribute];
+    if (knownAttribute !== undefined) return knownAttribute;
     const { Type: type } = this.resource(logicalId);
     const { partition, region, accountId } = this.account;
     const ref = () => this.ref(logicalId);
@@ -146,7 +188,7 @@ export class TemplateAccount {
       case 'AWS::KMS::Key.Arn':
         return `arn:${partition}:kms:${region}:${accountId}:key/${ref()}`;
       default:
-        throw new Error(`TemplateAccount: no Fn::GetAtt ${key} (${logicalId}) yet: add it in test/unit/infra/template-account.ts`);
+        throw new Error(`TemplateAccount: no Fn::GetAtt ${key} (${logicalId}) yet: add it in test/support/template-account.ts`);
     }
   }
 
@@ -214,7 +256,7 @@ export class TemplateAccount {
         case 'Fn::GetAZs':
         case 'Fn::Base64':
         case 'Fn::Cidr':
-          throw new Error(`TemplateAccount: ${fn} is not resolved yet: add it in test/unit/infra/template-account.ts`);
+          throw new Error(`TemplateAccount: ${fn} is not resolved yet: add it in test/support/template-account.ts`);
       }
     }
     return Object.fromEntries(keys.map((key) => [key, this.resolve(object[key])]));
