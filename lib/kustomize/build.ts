@@ -1,6 +1,9 @@
 import type { FileSystem } from './file-system.js';
-import type { JsonObject } from './json.js';
+import { isJsonObject, type JsonObject } from './json.js';
 import { Loader } from './loader.js';
+import { customSchemaLookup } from './patch/custom-schema.js';
+import { withSchemaLookup } from './patch/strategic-merge.js';
+import { parseYamlDocument } from './yaml/parse.js';
 import { sortResources } from './plugins/sort.js';
 import { originYaml, transformationsYaml } from './resources/origin.js';
 import type { Resource } from './resources/resource.js';
@@ -29,7 +32,11 @@ const TRANSFORMATIONS_ANNOTATION = 'alpha.config.kubernetes.io/transformations';
 export function buildKustomization(fs: FileSystem, dir: string, options: BuildOptions = {}): BuildResult {
   const loader = Loader.atRoot(fs, dir);
   const target = KustTarget.load(loader);
-  const resources = target.makeCustomizedResources();
+  // kustomize sets the top kustomization's `openapi.path` schema for the whole build.
+  const schemaPath = target.kustomization.openapi?.path;
+  const resources = schemaPath
+    ? withSchemaLookup(customSchemaLookup(parseYamlDocument(loader.load(schemaPath), schemaPath), schemaPath), () => target.makeCustomizedResources())
+    : target.makeCustomizedResources();
   const sortOptions = target.kustomization.sortOptions;
   if (sortOptions) sortResources(resources, sortOptions);
   else if ((options.reorder ?? 'legacy') === 'legacy') sortResources(resources, { order: 'legacy' });
@@ -47,7 +54,13 @@ function finalObject(resource: Resource, origins: boolean, transformations: bool
   if (transformations && resource.transformations?.length) extra[TRANSFORMATIONS_ANNOTATION] = transformationsYaml(resource.transformations);
   // Kustomize rewrites every non-empty annotation map when it strips its build annotations,
   // which turns `port: 8080` into the string "8080".
+  // An empty or null annotation map is cleared by that rewrite (SetAnnotations of an empty map
+  // removes the field); labels are not touched.
   const annotations = { ...resource.annotations, ...extra };
   if (Object.keys(annotations).length > 0) resource.annotations = annotations;
+  else {
+    const metadata = resource.obj.metadata;
+    if (isJsonObject(metadata) && 'annotations' in metadata) delete metadata.annotations;
+  }
   return resource.obj;
 }

@@ -106,5 +106,7 @@ export class MemoryFileSystem implements FileSystem {
 }
 
 function toAbsolute(path: string): string {
-  return posix.normalize(path.startsWith('/') ? path : `/${path}`);
+  const normalized = posix.normalize(path.startsWith('/') ? path : `/${path}`);
+  // "dir/" names the directory "dir" (as the operating system resolves it).
+  return normalized.length > 1 && normalized.endsWith('/') ? normalized.slice(0, -1) : normalized;
 }

@@ -1,4 +1,5 @@
-import type { JsonValue } from './json.js';
+import type { JsonObject, JsonValue } from './json.js';
+import { copyScalarMeta } from './yaml/scalar-meta.js';
 
 /**
  * Remembers what a YAML text decoded to. A service's base is read once per overlay, and a
@@ -24,5 +25,6 @@ export function cloneJson<T extends JsonValue>(value: T): T {
   if (Array.isArray(value)) return value.map((item) => cloneJson(item)) as T;
   const copy: Record<string, JsonValue> = {};
   for (const key of Object.keys(value)) copy[key] = cloneJson((value as Record<string, JsonValue>)[key]!);
+  copyScalarMeta(value as JsonObject, copy);
   return copy as T;
 }

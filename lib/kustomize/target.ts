@@ -60,9 +60,6 @@ export class KustTarget {
       // Kustomize's own text stays the message; the hint says which file to fix.
       throw new KustomizeError((error as Error).message, { hint: `fix ${posix.join(loader.root, fileName)}`, cause: error });
     }
-    if (kustomization.openapi?.path) {
-      throw new KustomizeError(`${posix.join(loader.root, fileName)}: custom OpenAPI schemas (openapi.path) are not supported by Stageline's Kustomize engine`);
-    }
     if (kustomization.openapi?.version && kustomization.openapi.version !== 'v1.21.2') {
       throw new KustomizeError('the specified OpenAPI version is not built in', { hint: 'the only built-in Kubernetes OpenAPI version is v1.21.2' });
     }

@@ -16,6 +16,8 @@
  */
 import { isJsonObject, type JsonObject, type JsonValue } from '../json.js';
 import { KustomizeError } from '../errors.js';
+import { cloneJson } from '../parse-cache.js';
+import { isEmptyNull, isQuotedString, plainText } from '../yaml/scalar-meta.js';
 import {
   KUBERNETES_RESOURCE_SCHEMAS,
   KUBERNETES_SCHEMA_DEFINITIONS,
@@ -57,6 +59,20 @@ export const kubernetesSchemaLookup: MergeSchemaLookup = (apiVersion, kind) =>
     ? KUBERNETES_RESOURCE_SCHEMAS[`${apiVersion}/${kind}`]
     : undefined;
 
+/** The schema of the build under way (kyaml's global schema): Kubernetes 1.21.2 unless a custom one is set. */
+let activeSchemaLookup: MergeSchemaLookup = kubernetesSchemaLookup;
+
+/** Runs `fn` with `lookup` as the schema of every strategic merge (a kustomization's `openapi.path`). */
+export function withSchemaLookup<T>(lookup: MergeSchemaLookup, fn: () => T): T {
+  const previous = activeSchemaLookup;
+  activeSchemaLookup = lookup;
+  try {
+    return fn();
+  } finally {
+    activeSchemaLookup = previous;
+  }
+}
+
 /**
  * Applies a strategic-merge patch to a resource the way kustomize's Resource.ApplySmPatch does.
  * Returns the patched resource (a new tree; inputs are not modified), or null when the patch
@@ -71,8 +87,8 @@ export function applyStrategicMergePatch(
   patch: JsonObject,
   options: StrategicMergeOptions = {},
 ): JsonObject | null {
-  const dest = structuredClone(target);
-  const src = structuredClone(patch);
+  const dest = cloneJson(target);
+  const src = cloneJson(patch);
   const name = metaString(dest, 'name');
   const namespace = metaString(dest, 'namespace');
   const kind = scalarValueOf(dest.kind);
@@ -111,7 +127,7 @@ export function mergeWalk(
   const ctx: Ctx = {
     prepend: (options.listIncreaseDirection ?? 'prepend') === 'prepend',
     infer: options.inferAssociativeLists ?? false,
-    lookup: options.schemaLookup ?? kubernetesSchemaLookup,
+    lookup: options.schemaLookup ?? activeSchemaLookup,
   };
   const out = walk(ctx, [dest, src], null, []);
   return out === KEEP_NULL ? null : out;
@@ -307,13 +323,33 @@ function walkMap(ctx: Ctx, sources: Sources, schema: Schema, path: string[]): No
   const names = new Set<string>();
   for (const s of sources) if (isJsonObject(s)) for (const k of Object.keys(s)) names.add(k);
   const sorted = [...names].sort(compareStrings);
+  const target = isJsonObject(sources[0]) ? sources[0] : undefined;
+  const patch = isJsonObject(sources[1]) ? sources[1] : undefined;
   for (const key of sorted) {
-    const childSchema = schema === null ? null : schemaField(schema, key);
     const fv: Sources = [fieldOf(sources[0], key)?.value, fieldOf(sources[1], key)?.value];
-    const val = walk(ctx, fv, childSchema, [...path, key]);
+    if (fv[1] === undefined && target !== undefined && isEmptyNull(target, key)) {
+      // `key:` with no value: VisitMap keeps a target's null only when it has text ("null", "~").
+      delete target[key];
+      continue;
+    }
+    const childSchema = schema === null ? null : schemaField(schema, key);
+    let val = walk(ctx, fv, childSchema, [...path, key]);
+    if (target !== undefined && patch !== undefined && val === fv[1] && styledAsString(target, patch, key)) {
+      // Merger.SetStyle: the patch scalar takes the target's quoting, so it reads back as a string.
+      val = plainText(patch, key) ?? String(val);
+    }
     setField(dest, key, val);
   }
   return dest;
+}
+
+/** A patch number or boolean written plain, replacing a target string written quoted. */
+function styledAsString(target: JsonObject, patch: JsonObject, key: string): boolean {
+  const value = patch[key];
+  if (value === null || value === undefined || typeof value === 'object') return false;
+  // A plain timestamp is a string already, but not its own text.
+  if (typeof value === 'string' && plainText(patch, key) === undefined) return false;
+  return isQuotedString(target, key);
 }
 
 function compareStrings(a: string, b: string): number {

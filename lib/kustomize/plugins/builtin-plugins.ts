@@ -4,6 +4,7 @@ import { isJsonObject, type JsonObject } from '../json.js';
 import type { GeneratorConfig, ImageConfig, ReplacementConfig, TargetSelector } from '../kustomization.js';
 import { Resource } from '../resources/resource.js';
 import { gvkString, parseApiVersion, resIdString, makeResId } from '../resources/resource-id.js';
+import { formatNumberLikeKustomize } from '../yaml/go-scalars.js';
 import { configMapOrSecretGenerator } from './generators.js';
 import { appendHashSuffixes } from './hash-names.js';
 import { imageTagTransformer } from './image-tag.js';
@@ -16,12 +17,26 @@ import type { Generator, PluginContext, Transformer } from './plugin.js';
 import { affixTransformer } from './prefix-suffix.js';
 import { replacementTransformer } from './replacements.js';
 import { replicaCountTransformer } from './replicas.js';
+import { valueAddTransformer } from './value-add.js';
 
 type Plugin = Generator | Transformer;
 type Configure = (config: JsonObject, context: PluginContext) => Plugin;
 
 const fieldSpecs = (config: JsonObject): FieldSpec[] | undefined => config.fieldSpecs as unknown as FieldSpec[] | undefined;
-const stringMap = (value: unknown): Record<string, string> | undefined => (isJsonObject(value) ? (value as Record<string, string>) : undefined);
+/**
+ * A map[string]string of a plugin config: kustomize hands the config over as YAML and
+ * sigs.k8s.io/yaml turns a number or boolean into the string a string field expects
+ * (`tier: 51` is "51").
+ */
+const stringMap = (value: unknown): Record<string, string> | undefined => {
+  if (!isJsonObject(value)) return undefined;
+  const result: Record<string, string> = {};
+  for (const [key, item] of Object.entries(value)) {
+    result[key] =
+      typeof item === 'number' ? formatNumberLikeKustomize(item) : typeof item === 'boolean' || typeof item === 'bigint' ? String(item) : (item as string);
+  }
+  return result;
+};
 
 /**
  * The built-in plugins a kustomization may configure explicitly under `generators:` /
@@ -59,6 +74,7 @@ const BUILTINS: Record<string, Configure> = {
     const replica = isJsonObject(c.replica) ? c.replica : {};
     return replicaCountTransformer({ name: replica.name as string | undefined, count: Number(replica.count ?? 0) }, fieldSpecs(c) ?? []);
   },
+  ValueAddTransformer: (c, context) => valueAddTransformer(c, context),
   ConfigMapGenerator: (c, context) => configMapOrSecretGenerator('ConfigMap', generatorArgs(c), undefined, context),
   SecretGenerator: (c, context) => configMapOrSecretGenerator('Secret', generatorArgs(c), undefined, context),
   IAMPolicyGenerator: (c) => iamPolicyGenerator(c),

@@ -1,4 +1,5 @@
 import { KustomizeError } from '../errors.js';
+import { cloneJson } from '../parse-cache.js';
 import { lookupFieldPath, parseFieldPath, smarterPathSplit } from '../fieldspecs/fieldpath.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../json.js';
 import type { FieldOptionsConfig, ReplacementConfig, TargetSelector } from '../kustomization.js';
@@ -132,7 +133,7 @@ function selectSource(resources: ResourceList, source: SourceConfig): Resource {
 }
 
 function valueOf(found: JsonValue): ReplacementValue {
-  if (typeof found === 'object' && found !== null) return { kind: 'node', value: structuredClone(found) };
+  if (typeof found === 'object' && found !== null) return { kind: 'node', value: cloneJson(found) };
   return { kind: 'scalar', text: scalarText(found), tag: scalarTag(found) };
 }
 
@@ -278,7 +279,7 @@ function setFieldValue(options: FieldOptionsConfig | undefined, slot: Slot, valu
     slot.set(typedText(text, slot.untyped || current === null || current === undefined ? '' : scalarTag(current)));
     return;
   }
-  slot.set(next.kind === 'scalar' ? typedText(next.text, next.tag) : structuredClone(next.value));
+  slot.set(next.kind === 'scalar' ? typedText(next.text, next.tag) : cloneJson(next.value));
 }
 
 /** The value a scalar node with this text and tag prints as. */

@@ -1,4 +1,5 @@
 import { isJsonObject, type JsonObject, type JsonValue } from '../json.js';
+import { cloneJson } from '../parse-cache.js';
 import type { Origin } from './origin.js';
 import { makeResId, parseApiVersion, effectiveNamespace, type Gvk, type ResId } from './resource-id.js';
 
@@ -44,7 +45,7 @@ export class Resource {
   }
 
   deepCopy(): Resource {
-    const copy = new Resource(this.object === null ? null : structuredClone(this.object));
+    const copy = new Resource(this.object === null ? null : cloneJson(this.object));
     copy.copyBookkeepingFrom(this);
     copy.refVarNames = [...this.refVarNames];
     return copy;

@@ -11,6 +11,7 @@
  */
 import type { JsonObject, JsonValue } from '../json.js';
 import { resolvePlainV3 } from './go-scalars.js';
+import { markEmpty, markPlain, markQuoted } from './scalar-meta.js';
 
 class Bail {}
 const BAIL = new Bail();
@@ -59,8 +60,14 @@ function plainStartOk(text: string): boolean {
   return false;
 }
 
+const PLAIN = 1;
+const QUOTED = 2;
+
 class FastParser {
   i = 0;
+  /** How the last inline value was written (PLAIN, QUOTED, or 0 for collections). */
+  style = 0;
+  plainText = '';
   constructor(
     private readonly lines: Line[],
     private readonly endsWithNewline: boolean,
@@ -139,9 +146,15 @@ class FastParser {
       const rest = l.text.slice(k);
       if (rest === '' || rest.charCodeAt(0) === 35) {
         this.i++;
-        out[key] = this.nested(indent, true);
+        const value = this.nested(indent, true);
+        out[key] = value;
+        if (value === null) markEmpty(out, key);
       } else {
-        out[key] = this.inlineValue(rest, indent);
+        this.style = 0;
+        const value = this.inlineValue(rest, indent);
+        out[key] = value;
+        if (this.style === QUOTED) markQuoted(out, key);
+        else if (this.style === PLAIN && value !== null && value !== this.plainText) markPlain(out, key, this.plainText);
       }
     }
     return out;
@@ -161,6 +174,7 @@ class FastParser {
     const c = rest[0]!;
     let value: JsonValue;
     let after: string;
+    if (c === '"' || c === "'" || c === '|') this.style = QUOTED;
     if (c === '"') {
       const r = parseDoubleQuoted(rest);
       value = r.value;
@@ -186,6 +200,8 @@ class FastParser {
       const text = rest.slice(0, end).trimEnd();
       if (text.indexOf(': ') >= 0 || text.endsWith(':')) throw BAIL;
       value = this.resolvePlain(text);
+      this.style = PLAIN;
+      this.plainText = text;
       after = '';
     }
     if (after !== '' && !/^\s*(#.*)?$/.test(after)) throw BAIL;

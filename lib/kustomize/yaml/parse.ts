@@ -21,6 +21,7 @@ import type { JsonObject, JsonValue } from '../json.js';
 import { KustomizeError } from '../errors.js';
 import { fastParsePiece } from './fast-parse.js';
 import { resolvePlainV3 } from './go-scalars.js';
+import { markEmpty, markPlain, markQuoted } from './scalar-meta.js';
 
 export interface ParseYamlOptions {
   /**
@@ -130,7 +131,33 @@ function decodePiece(piece: string, fileName: string, options: ParseYamlOptions)
   const ctx: Ctx = { doc, fileName, piece, lineCounter, dupError: options.duplicateKeys === 'error', aliasDepth: 0 };
   const root = doc.contents as YNode | null;
   if (root === null) return undefined;
+  if (!piece.endsWith('\n')) dropInventedLineBreak(root, piece);
   return toValue(root, ctx);
+}
+
+/**
+ * A block scalar that runs to the end of a file without a final newline has no final line
+ * break in go-yaml (`k: |` + `a` + `b<EOF>` is "a\nb"), while the `yaml` package adds one.
+ * Only the last piece of a file can end this way (kyaml adds a newline between documents).
+ */
+function dropInventedLineBreak(root: YNode, piece: string): void {
+  const lastLine = piece.slice(piece.lastIndexOf('\n') + 1);
+  if (lastLine.trim() === '') return;
+  let node: unknown = root;
+  for (;;) {
+    if (Y().isMap(node) || Y().isSeq(node)) {
+      const items = node.items as unknown[];
+      const last = items[items.length - 1];
+      if (last === undefined) return;
+      node = Y().isPair(last) ? (last.value ?? last.key) : last;
+      continue;
+    }
+    break;
+  }
+  if (!Y().isScalar(node) || (node.type !== 'BLOCK_LITERAL' && node.type !== 'BLOCK_FOLDED')) return;
+  const end = (node as { range?: [number, number, number] }).range?.[1];
+  if (end === undefined || end < piece.length || typeof node.value !== 'string' || !node.value.endsWith('\n')) return;
+  node.value = node.value.slice(0, -1);
 }
 
 interface Ctx {
@@ -246,7 +273,9 @@ function mapValue(items: { key: unknown; value: unknown }[], ctx: Ctx): JsonObje
       }
       seen.set(k, pair.key);
     }
-    setKey(obj, k, toValue(pair.value as YNode | null, ctx));
+    const value = toValue(pair.value as YNode | null, ctx);
+    setKey(obj, k, value);
+    noteStyle(obj, k, pair.value, value);
   }
   if (merge === undefined) return obj;
   // `<<`: keys of the mapping itself win; among merged mappings the first listed wins.
@@ -254,6 +283,20 @@ function mapValue(items: { key: unknown; value: unknown }[], ctx: Ctx): JsonObje
   const merged: JsonObject = {};
   for (let i = sources.length - 1; i >= 0; i--) assign(merged, sources[i]!);
   return assign(merged, obj);
+}
+
+/** Records how the scalar value of `k` was written (see scalar-meta.ts). */
+function noteStyle(obj: JsonObject, k: string, node: unknown, value: JsonValue): void {
+  if (node === null || node === undefined) {
+    markEmpty(obj, k);
+    return;
+  }
+  if (!Y().isScalar(node) || node.tag !== undefined) return;
+  if (node.type === 'PLAIN' || node.type === undefined) {
+    if (value === null) {
+      if (node.source === '' || node.value === '') markEmpty(obj, k);
+    } else if (value !== node.value) markPlain(obj, k, String(node.value));
+  } else markQuoted(obj, k);
 }
 
 /** Plain own-property write, also for a key named "__proto__". */
