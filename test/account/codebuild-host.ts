@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -89,6 +89,8 @@ export class CodeBuildHost {
   private install(): Promise<string> {
     this.installed ??= (async () => {
       const dir = mkdtempSync(join(tmpdir(), 'stageline-codebuild-src-'));
+      // CodeBuild's source directory is readable by every user of the build container.
+      chmodSync(dir, 0o755);
       cpSync(this.options.project.sourceDir, dir, { recursive: true });
       const code = await this.runPhase('install', dir, this.buildEnvironment(undefined), 'install');
       if (code !== 0) throw new Error(`the buildspec's install phase failed (exit ${code})`);

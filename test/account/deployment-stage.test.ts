@@ -334,14 +334,25 @@ describe('the emulated account after every scenario', () => {
     expect(await account.queueDepth(queueUrl)).toBe(0);
   }, 60_000);
 
-  it("staging's stack job runs with staging's awsRoleArn; the other environments do not get it", async () => {
+  it("staging's stack job runs with staging's awsRoleArn; the other environments get no AWS credentials at all", async () => {
     const objects = await account.objects();
     // The fixture provisioner reports who it ran as (STS GetCallerIdentity) as the output callerArn.
     const callerOf = (env: string) => String((JSON.parse(objects.get(`outputs/acme/${env}/KubernetesDeployment/orders.json`) ?? '{}') as { callerArn?: string }).callerArn);
     expect(callerOf('app-staging')).toMatch(new RegExp(`:assumed-role/${STAGING_ROLE_NAME}/`));
-    expect(callerOf('app-dev')).not.toMatch(new RegExp(STAGING_ROLE_NAME));
-    expect(callerOf('app-production')).not.toMatch(new RegExp(STAGING_ROLE_NAME));
+    // Never the runner's role: it reads every environment's secrets and answers any stack-job step.
+    expect(callerOf('app-dev')).toMatch(/^none \(/);
+    expect(callerOf('app-production')).toMatch(/^none \(/);
     expect(account.proxy.calls.some((call) => call.principal === 'runner' && call.action === 'AssumeRole' && call.body.includes(STAGING_ROLE_NAME) && call.status === 200)).toBe(true);
+  });
+
+  it("a provisioner that tries to take the runner's credentials (other processes' environments, their endpoints) gets nothing", async () => {
+    const objects = await account.objects();
+    const attempts = [...objects].filter(([key]) => key.startsWith('outputs/')).map(([key, body]) => [key, (JSON.parse(body) as { credentialsStolen?: string }).credentialsStolen]);
+    expect(attempts.length).toBeGreaterThan(10);
+    expect(attempts.filter(([, stolen]) => stolen !== '0'), JSON.stringify(attempts)).toEqual([]);
+    // It ran as an unprivileged user: the runner (root, as in CodeBuild) said so in every job's log.
+    expect(account.logs.filter((entry) => entry.line.includes('provisioner commands run as nobody')).length).toBeGreaterThan(10);
+    expect(account.proxy.calls.filter((call) => call.principal === 'runner' && call.action === 'GetCallerIdentity')).toEqual([]);
   });
 
   it('no secret value is in any object, log line, state payload, callback, email or CLI output', async () => {

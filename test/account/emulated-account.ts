@@ -70,7 +70,7 @@ export class EmulatedAccount {
   private readonly inboxes = new Map<string, string>();
   private readonly received = new Map<string, Email[]>();
   private readonly pending = new Set<Promise<unknown>>();
-  private readonly buildCredentials = new Map<string, Credentials>();
+  private readonly buildCredentialUrls = new Map<string, string>();
   private readonly customResourceAnswers = new Map<string, (body: unknown) => void>();
   private readonly pollers: Array<Promise<void>> = [];
   private readonly ruleQueues: string[] = [];
@@ -265,7 +265,12 @@ export class EmulatedAccount {
       },
       endpoint: this.proxy.endpoint,
       region: this.moto.region,
-      credentialsUrlFor: (buildId) => `${this.serverUrl}/codebuild-credentials/${encodeURIComponent(buildId)}`,
+      // Like CodeBuild's relative URI: unguessable, and nowhere but in the build's environment.
+      credentialsUrlFor: (buildId) => {
+        const secret = randomUUID();
+        this.buildCredentialUrls.set(secret, buildId);
+        return `${this.serverUrl}/codebuild-credentials/${secret}`;
+      },
       imageEnvironment: this.options.runnerImageEnvironment ?? {},
       logs: this.logs,
       onEnd: (build) => this.buildEnded(build),
@@ -505,7 +510,6 @@ export class EmulatedAccount {
 
   /** "CodeBuild Build State Change" with the build's final status and its environment variables. */
   private async buildEnded(build: BuildRecord): Promise<void> {
-    this.buildCredentials.delete(build.id);
     await this.admin.events.send(
       new PutEventsCommand({
         Entries: [
@@ -531,7 +535,7 @@ export class EmulatedAccount {
   }
 
   /** Polls the run record until `done` holds for it. */
-  async waitForRun(runId: string, done: (run: RunRecord) => boolean, what: string, timeoutMs = 60_000): Promise<RunRecord> {
+  async waitForRun(runId: string, done: (run: RunRecord) => boolean, what: string, timeoutMs = 100_000): Promise<RunRecord> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const run = await readRun(this.store(), runId);
@@ -542,7 +546,7 @@ export class EmulatedAccount {
   }
 
   /** Until the run reached a final status, and everything it set off has settled. */
-  async waitForRunEnd(runId: string, timeoutMs = 60_000): Promise<RunRecord> {
+  async waitForRunEnd(runId: string, timeoutMs = 100_000): Promise<RunRecord> {
     await this.waitForRun(runId, (run) => FINAL_RUN_STATUSES.includes(run.status), 'the run to end', timeoutMs);
     const execution = [...this.executions.executions.values()].find((candidate) => candidate.name === runId);
     await execution?.done;
@@ -688,7 +692,7 @@ export class EmulatedAccount {
   private async serve(method: string, url: string, headers: Record<string, string>, body: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
     const path = url.split('?')[0]!;
     if (path.startsWith('/codebuild-credentials/')) {
-      const buildId = decodeURIComponent(path.slice('/codebuild-credentials/'.length));
+      const buildId = this.buildCredentialUrls.get(path.slice('/codebuild-credentials/'.length)) ?? '';
       if (!this.codebuild.builds.some((build) => build.id === buildId && build.status === 'IN_PROGRESS')) return { status: 404, headers: {}, body: 'no such build' };
       const credentials = await this.credentialsFor(this.codebuildRoleArn(), 'runner');
       const expiration = new Date(Date.now() + 3600_000).toISOString();

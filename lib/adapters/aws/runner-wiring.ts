@@ -9,6 +9,7 @@ import { provisionerFor } from '../local/provisioners.js';
 import { assumeEnvironmentRole, clientsForJob, type ClientsForJobOptions } from './clients-for-job.js';
 import { startCredentialsEndpoint, type ContainerCredentialsEnvironment } from './credentials-endpoint.js';
 import { requireEnv } from './lambda-environment.js';
+import { provisionerUser } from './provisioner-user.js';
 import { S3ArtifactStore } from './s3-artifact-store.js';
 import { StagelineError } from '../../errors.js';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -54,8 +55,11 @@ export async function awsStackJobDeps(
 
   const provisionerForJob = async (kind: string, log: (line: string) => void): Promise<JobProvisioner> => {
     const organization = await loadOrganization(store);
+    const runAs = provisionerUser(env);
+    if (runAs) log(`provisioner commands run as ${runAs.name} (uid ${runAs.uid}): the runner's credentials are out of their reach`);
+    else log("provisioner commands run as the runner's own user (it is not root): they can read the runner's environment, and so its credentials");
     const roleArn = request.awsRoleArn;
-    if (!roleArn) return provisionerFor(organization, store, { env: commandEnvironment(env, undefined) })(kind);
+    if (!roleArn) return provisionerFor(organization, store, { env: commandEnvironment(env, undefined), ...(runAs ? { runAs } : {}) })(kind);
 
     const sts = clientOptions.sts ?? new STSClient(region ? { region } : {});
     const endpoint = await startCredentialsEndpoint({
@@ -64,7 +68,7 @@ export async function awsStackJobDeps(
       log,
     });
     try {
-      const inner = provisionerFor(organization, store, { env: commandEnvironment(env, endpoint.environment) })(kind);
+      const inner = provisionerFor(organization, store, { env: commandEnvironment(env, endpoint.environment), ...(runAs ? { runAs } : {}) })(kind);
       return { provision: (job, jobLog) => inner.provision(job, jobLog), close: () => endpoint.close() };
     } catch (error) {
       await endpoint.close();
@@ -138,9 +142,11 @@ const RUNNER_CREDENTIAL_VARIABLES = [
  */
 export function commandEnvironment(env: NodeJS.ProcessEnv, credentials: ContainerCredentialsEnvironment | undefined): NodeJS.ProcessEnv {
   const { STAGELINE_JOB: _job, STAGELINE_JOB_KEY: _jobKey, STAGELINE_BUCKET: _bucket, ...rest } = env;
-  if (!credentials) return rest;
   const base: NodeJS.ProcessEnv = { ...rest };
   for (const name of RUNNER_CREDENTIAL_VARIABLES) delete base[name];
+  // Without an environment role the commands get no AWS credentials at all: the runner's role reads
+  // every environment's secrets and answers any stack-job step, so it is never theirs.
+  if (!credentials) return { ...base, AWS_EC2_METADATA_DISABLED: 'true' };
   return {
     ...base,
     AWS_CONTAINER_CREDENTIALS_FULL_URI: credentials.AWS_CONTAINER_CREDENTIALS_FULL_URI,

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -23,6 +23,20 @@ export interface CommandProvisionerOptions {
   env?: NodeJS.ProcessEnv;
   /** The shell. Default `/bin/sh`. */
   shell?: string;
+  /**
+   * Run the commands as this (unprivileged) user instead of the runner's own. The runner's
+   * credentials live in its environment and every ancestor's (`/proc/<pid>/environ`): a process of
+   * another user cannot read those, so a provisioner cannot take the runner's role. Needs the
+   * runner to run as root (CodeBuild does); the job's directory is handed to the user.
+   */
+  runAs?: ProvisionerUser;
+}
+
+/** The OS user provisioner commands run as. */
+export interface ProvisionerUser {
+  name: string;
+  uid: number;
+  gid: number;
 }
 
 /** A provisioner command failed; the message never includes its output (which may hold secrets). */
@@ -62,7 +76,13 @@ export class CommandProvisioner implements Provisioner {
     try {
       const manifestFile = join(dir, 'manifest.yaml');
       await writeFile(manifestFile, job.resolvedManifest, { mode: 0o600, flag: 'wx' });
-      const env = { ...this.baseEnv(), ...jobEnv(job, manifestFile) };
+      const runAs = this.options.runAs;
+      if (runAs) {
+        // Still private (0700 / 0600), now to the provisioner's user; its home for the tools' caches.
+        await chown(dir, runAs.uid, runAs.gid);
+        await chown(manifestFile, runAs.uid, runAs.gid);
+      }
+      const env = { ...this.baseEnv(), ...jobEnv(job, manifestFile), ...(runAs ? { HOME: dir, USER: runAs.name, LOGNAME: runAs.name } : {}) };
       if (this.commands.preview !== undefined) {
         await this.run('preview', renderCommandTemplate(this.commands.preview, manifestFile, `${where}.preview`), env, log);
       }
@@ -86,7 +106,8 @@ export class CommandProvisioner implements Provisioner {
     log(`${phase}: ${command}`);
     return new Promise((resolve, reject) => {
       const outputs: Record<string, string> = {};
-      const child = spawn(this.options.shell ?? '/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], env });
+      const runAs = this.options.runAs;
+      const child = spawn(this.options.shell ?? '/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], env, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) });
       const streamsDone = [child.stdout, child.stderr].map((stream, index) => {
         const lines = createInterface({ input: stream, crlfDelay: Infinity });
         lines.on('line', (line) => {

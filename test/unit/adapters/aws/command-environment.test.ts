@@ -21,8 +21,11 @@ describe('commandEnvironment', () => {
     expect(env.PATH).toBe('/usr/bin');
   });
 
-  it('without an environment role the commands run as the runner role (its container credentials stay)', () => {
-    expect(commandEnvironment(runner, undefined).AWS_CONTAINER_CREDENTIALS_RELATIVE_URI).toBe('/v2/credentials/x');
+  it("without an environment role the commands get no AWS credentials: never the runner role's", () => {
+    const env = commandEnvironment({ ...runner, AWS_ACCESS_KEY_ID: 'AKIARUNNER', AWS_SECRET_ACCESS_KEY: 's', AWS_SESSION_TOKEN: 't' }, undefined);
+    expect(Object.keys(env).filter((name) => /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|CONTAINER_)/.test(name))).toEqual([]);
+    expect(env.AWS_EC2_METADATA_DISABLED).toBe('true');
+    expect(env.AWS_REGION).toBe('eu-west-1');
   });
 
   it("with an environment role: only its credentials endpoint, and no way back to the runner's credentials", () => {
