@@ -1,11 +1,20 @@
 // Kustomize engine benchmark: prints figures, never fails on time.
-//   npm run bench:kustomize
+//   npm run build && node dist/bench/kustomize.js [--realworld DIR] [--kubectl PATH] [--rounds N] [--only LIST]
 // 1. warm in-process build time per overlay of examples/hello-service;
 // 2. a generated 1,000-overlay tree built whole-process (`stageline kustomize build ROOT`);
-// 3. when kubectl is on PATH: a 5-overlay service, `stageline kustomize build` (one process, all
-//    overlays) against `kubectl kustomize` once per overlay, with the outputs compared.
+// 3. a 5-overlay service, `stageline kustomize build` (one process, all overlays) against
+//    `kubectl kustomize` once per overlay, with the outputs compared;
+// 4. start-up: `node -e 0`, and one small directory with each tool;
+// 5. the real-world corpus (../shared/realworld, extracted to a temporary directory): one
+//    `stageline kustomize build DIR` per directory against one `kubectl kustomize DIR` per
+//    directory, run alternately dir by dir: total, median directory, heaviest 10 %;
+// 6. the same corpus in ONE process (`stageline kustomize build --json DIR…`) against kubectl per dir.
+// kubectl is the peer when present (kubectl.1.33, i.e. kustomize v5.6, the corpus's oracle, else
+// kubectl); without it the comparisons are skipped. --only takes a comma-separated subset of
+// warm,thousand,five,startup,corpus (default: all); --rounds repeats the corpus figures (median per dir).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -13,7 +22,15 @@ import { DiskFileSystem } from '../lib/adapters/local/disk-file-system.js';
 import { buildKustomization, MemoryFileSystem } from '../lib/kustomize/index.js';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
-const cli = join(repoRoot, 'dist', 'cli', 'stageline.js');
+
+function flag(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index === -1 ? undefined : process.argv[index + 1];
+}
+const cli = resolve(flag('cli') ?? join(repoRoot, 'dist', 'cli', 'stageline.js'));
+const realworldDir = resolve(repoRoot, flag('realworld') ?? join('..', 'shared', 'realworld'));
+const rounds = Math.max(1, Number(flag('rounds') ?? 1));
+const only = new Set((flag('only') ?? 'warm,thousand,five,startup,corpus').split(','));
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -77,10 +94,23 @@ function wholeProcess(scratch: string): void {
   console.log(`whole-process build of a generated 1,000-overlay tree: ${(median(runs) / 1000).toFixed(2)} s (median of 3; goal <= 2 s)`);
 }
 
+/** The peer: --kubectl, else kubectl.1.33 (kustomize v5.6, as the corpus's oracle), else kubectl. */
+function findKubectl(): { path: string; version: string } | undefined {
+  const candidates = flag('kubectl') ? [flag('kubectl')!] : ['kubectl.1.33', '/usr/lib/google-cloud-sdk/bin/kubectl.1.33', 'kubectl'];
+  for (const path of candidates) {
+    const run = spawnSync(path, ['version', '--client'], { encoding: 'utf8' });
+    if (run.status === 0) {
+      const version = run.stdout.split('\n').find((line) => line.startsWith('Kustomize'))?.trim() ?? 'kustomize';
+      return { path, version: `${path}, ${version}` };
+    }
+  }
+  return undefined;
+}
+const kubectl = findKubectl();
+
 function againstKubectl(scratch: string): void {
-  const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
-  if (kubectl.status !== 0) {
-    console.log('kubectl not on PATH: skipping the comparison with kubectl kustomize');
+  if (!kubectl) {
+    console.log('kubectl not found: skipping the comparison with kubectl kustomize');
     return;
   }
   const root = join(scratch, 'five');
@@ -89,11 +119,11 @@ function againstKubectl(scratch: string): void {
   const ours: number[] = [];
   const theirs: number[] = [];
   let identical = true;
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 5; round++) {
     ours.push(timeProcess(process.execPath, [cli, 'kustomize', 'build', root]).ms);
     let total = 0;
     for (const overlay of overlays) {
-      const run = timeProcess('kubectl', ['kustomize', overlay]);
+      const run = timeProcess(kubectl.path, ['kustomize', overlay]);
       total += run.ms;
       if (round === 0) {
         const mine = execFileSync(process.execPath, [cli, 'kustomize', 'build', overlay], { encoding: 'utf8' });
@@ -102,18 +132,144 @@ function againstKubectl(scratch: string): void {
     }
     theirs.push(total);
   }
-  const version = kubectl.stdout.split('\n').find((line) => line.startsWith('Kustomize')) ?? 'kustomize';
   console.log(
     `5-overlay service: stageline kustomize build (one process) ${median(ours).toFixed(0)} ms, kubectl kustomize x5 ${median(theirs).toFixed(0)} ms ` +
-      `(${version.trim()}): ratio ${(median(theirs) / median(ours)).toFixed(1)}x (goal >= 5x); outputs byte-identical: ${identical ? 'yes' : 'NO'}`,
+      `(${kubectl.version}): ${(median(theirs) / median(ours)).toFixed(1)}x faster (goal >= 8x); outputs byte-identical: ${identical ? 'yes' : 'NO'}`,
+  );
+}
+
+/** Wall time of one process; stdout as bytes (the corpus compares sha256 of exact bytes). */
+function timeRaw(command: string, args: string[], cwd?: string): { ms: number; ok: boolean; stdout: Buffer } {
+  const start = performance.now();
+  const result = spawnSync(command, args, { cwd, maxBuffer: 1024 * 1024 * 1024 });
+  return { ms: performance.now() - start, ok: result.status === 0, stdout: result.stdout };
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
+const ratio = (theirs: number, ours: number) => (theirs >= ours ? `${(theirs / ours).toFixed(2)}x faster` : `${(ours / theirs).toFixed(2)}x SLOWER`);
+
+function startup(): void {
+  const small = join(repoRoot, 'examples', 'hello-service', '_kustomize', 'overlays', 'dev');
+  const samples = { node: [] as number[], ours: [] as number[], theirs: [] as number[] };
+  for (let round = 0; round < 21; round++) {
+    samples.node.push(timeRaw(process.execPath, ['-e', '0']).ms);
+    samples.ours.push(timeRaw(process.execPath, [cli, 'kustomize', 'build', small]).ms);
+    if (kubectl) samples.theirs.push(timeRaw(kubectl.path, ['kustomize', small]).ms);
+  }
+  const node = median(samples.node);
+  const ours = median(samples.ours);
+  console.log(
+    `start-up (median of 21): node -e 0 ${seconds(node)}; small dir (examples/hello-service overlays/dev) stageline ${seconds(ours)} ` +
+      `= ${(ours / node).toFixed(2)}x node -e 0 (goal <= 1.2x)` +
+      (kubectl ? `, kubectl kustomize ${seconds(median(samples.theirs))} (stageline ${ratio(median(samples.theirs), ours)})` : ''),
+  );
+}
+
+interface Corpus {
+  root: string;
+  dirs: string[];
+  expected: Map<string, string>;
+}
+
+/** The real-world corpus, extracted from its tarball into scratch (never copied into the project). */
+function extractCorpus(scratch: string): Corpus | undefined {
+  const tarball = join(realworldDir, 'realworld.tar.gz');
+  if (!existsSync(tarball)) {
+    console.log(`real-world corpus not found at ${tarball} (--realworld DIR): skipping the corpus figures`);
+    return undefined;
+  }
+  execFileSync('tar', ['-xzf', tarball, '-C', scratch]);
+  const root = join(scratch, 'realworld');
+  const dirs = readFileSync(join(root, 'dirs.txt'), 'utf8').split('\n').filter((line) => line.trim() !== '');
+  const expected = new Map<string, string>();
+  for (const line of readFileSync(join(root, 'expected.sha256'), 'utf8').split('\n')) {
+    const match = /^([0-9a-f]{64}) {2}(.+)$/.exec(line);
+    if (match) expected.set(match[2]!, match[1]!);
+  }
+  return { root, dirs, expected };
+}
+
+const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
+const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+
+function corpusFigures(corpus: Corpus): void {
+  const { root, dirs, expected } = corpus;
+  const ours = dirs.map(() => [] as number[]);
+  const theirs = dirs.map(() => [] as number[]);
+  const outputBytes = dirs.map(() => 0);
+  let identical = 0;
+  let kubectlIdentical = 0;
+  for (let round = 0; round < rounds; round++) {
+    dirs.forEach((dir, i) => {
+      const mine = timeRaw(process.execPath, [cli, 'kustomize', 'build', dir], root);
+      ours[i]!.push(mine.ms);
+      if (round === 0 && mine.ok && sha256(mine.stdout) === expected.get(dir)) identical++;
+      if (!kubectl) return;
+      const peer = timeRaw(kubectl.path, ['kustomize', dir], root);
+      theirs[i]!.push(peer.ms);
+      if (round === 0) {
+        outputBytes[i] = peer.stdout.length;
+        if (peer.ok && sha256(peer.stdout) === expected.get(dir)) kubectlIdentical++;
+      }
+    });
+  }
+  const oursPerDir = ours.map(median);
+  console.log(
+    `real-world corpus, ${dirs.length} dirs, one process per dir (${rounds} round(s), median per dir); stageline byte-identical to kustomize v5.6: ${identical}/${dirs.length}` +
+      (kubectl ? `, ${kubectl.path}: ${kubectlIdentical}/${dirs.length}` : ''),
+  );
+  if (!kubectl) {
+    console.log(`  stageline: total ${seconds(sum(oursPerDir))}, median dir ${seconds(median(oursPerDir))} (kubectl not found: no comparison)`);
+  } else {
+    const theirsPerDir = theirs.map(median);
+    // The heaviest 10 %: the dirs with the largest output.
+    const heavy = dirs.map((_, i) => i).sort((a, b) => outputBytes[b]! - outputBytes[a]!).slice(0, Math.ceil(dirs.length / 10));
+    const heavyOurs = sum(heavy.map((i) => oursPerDir[i]!));
+    const heavyTheirs = sum(heavy.map((i) => theirsPerDir[i]!));
+    console.log(`  total:        stageline ${seconds(sum(oursPerDir))}, kubectl ${seconds(sum(theirsPerDir))}: ${ratio(sum(theirsPerDir), sum(oursPerDir))} (goal: at least as fast)`);
+    console.log(`  median dir:   stageline ${seconds(median(oursPerDir))}, kubectl ${seconds(median(theirsPerDir))}: ${ratio(median(theirsPerDir), median(oursPerDir))}`);
+    console.log(
+      `  heaviest 10 % (${heavy.length} dirs with the largest output, >= ${(outputBytes[heavy.at(-1)!]! / 1024).toFixed(0)} KiB): ` +
+        `stageline ${seconds(heavyOurs)}, kubectl ${seconds(heavyTheirs)}: ${ratio(heavyTheirs, heavyOurs)} (goal >= 2x)`,
+    );
+  }
+
+  // The whole corpus in one process.
+  const once: number[] = [];
+  let onceIdentical = 0;
+  for (let round = 0; round < 3; round++) {
+    const run = timeRaw(process.execPath, [cli, 'kustomize', 'build', '--json', ...dirs], root);
+    if (!run.ok && run.stdout.length === 0) {
+      console.log(`real-world corpus in ONE process: ${cli} has no multi-directory form (${spawnSync(process.execPath, [cli, 'kustomize', 'build', '--json', dirs[0]!], { cwd: root, encoding: 'utf8' }).stderr.split('\n')[0]})`);
+      return;
+    }
+    once.push(run.ms);
+    if (round === 0) {
+      for (const line of run.stdout.toString('utf8').split('\n')) {
+        if (line === '') continue;
+        const entry = JSON.parse(line) as { dir: string; output?: string };
+        if (entry.output !== undefined && sha256(entry.output) === expected.get(entry.dir)) onceIdentical++;
+      }
+    }
+  }
+  const oneProcess = median(once);
+  console.log(
+    `real-world corpus in ONE process (stageline kustomize build --json DIR x${dirs.length}, median of 3): ${seconds(oneProcess)}, byte-identical ${onceIdentical}/${dirs.length}` +
+      (kubectl ? `; kubectl kustomize once per dir (same run) ${seconds(sum(theirs.map(median)))}: ${ratio(sum(theirs.map(median)), oneProcess)} (goal >= 20x)` : ''),
   );
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'stageline-bench-'));
 try {
-  warmInProcess();
-  wholeProcess(scratch);
-  againstKubectl(scratch);
+  console.log(`stageline: ${cli}; peer: ${kubectl?.version ?? 'none'}; node ${process.version}`);
+  if (only.has('warm')) warmInProcess();
+  if (only.has('thousand')) wholeProcess(scratch);
+  if (only.has('five')) againstKubectl(scratch);
+  if (only.has('startup')) startup();
+  if (only.has('corpus')) {
+    const corpus = extractCorpus(scratch);
+    if (corpus) corpusFigures(corpus);
+  }
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

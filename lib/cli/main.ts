@@ -1,12 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
-import { isStagelineError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { processIo, type CliIo } from './io.js';
+import { EXIT_OK, EXIT_USER_ERROR, reportError } from './report-error.js';
 import { VERSION } from './version.js';
 
-/** Exit codes: 0 ok, 1 a user error (one clear line), 2 an internal error (a bug: stack on STAGELINE_DEBUG=1). */
-export const EXIT_OK = 0;
-export const EXIT_USER_ERROR = 1;
-export const EXIT_INTERNAL_ERROR = 2;
+export { EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR } from './report-error.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -30,14 +28,26 @@ export function buildProgram(io: CliIo): Command {
   const kustomize = program.command('kustomize').description('Render and scaffold _kustomize/ trees with the built-in Kustomize engine');
   kustomize
     .command('build')
-    .description('Build a kustomization directory (like `kustomize build DIR`), or every overlay of a project')
-    .argument('[dir]', 'a directory holding a kustomization file, or a project root', '.')
+    .description(
+      'Build a kustomization directory (like `kustomize build DIR`), or every overlay of a project, ' +
+        'or several kustomization directories in one process (each output after a `# dir: DIR` line, `---` between them)',
+    )
+    .argument('[dirs...]', 'a directory holding a kustomization file, or a project root (default: .); or several kustomization directories')
     .addOption(new Option('--reorder <order>', 'resource order').choices(['legacy', 'none']))
     .option('--overlay <name>', 'build only this overlay of the project')
-    .option('--out <dir>', 'write one file per overlay into DIR instead of stdout')
-    .action(async (dir: string, options) => {
+    .option('--out <dir>', 'write one file per overlay into DIR instead of stdout (a single directory only)')
+    .option('--json', 'one JSON line per directory: {"dir","output"} or {"dir","error","hint"}; exit 1 if any failed')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  stageline kustomize build overlays/production        # like `kustomize build overlays/production`\n' +
+        '  stageline kustomize build . --overlay dev             # one overlay of the project in .\n' +
+        '  stageline kustomize build app/a app/b app/c           # three builds, one process\n' +
+        '  stageline kustomize build --json $(cat dirs.txt)      # one JSON line per directory, failures included',
+    )
+    .action(async (dirs: string[], options) => {
       const { kustomizeBuildCommand } = await import('./commands/kustomize-build.js');
-      await kustomizeBuildCommand({ dir, ...options }, io);
+      await kustomizeBuildCommand({ dirs, ...options }, io);
     });
   kustomize
     .command('init')
@@ -167,25 +177,16 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     await program.parseAsync(argv, { from: 'user' });
     return EXIT_OK;
   } catch (error) {
-    return reportError(error, io);
+    return reportCliError(error, io);
   }
 }
 
-function reportError(error: unknown, io: CliIo): number {
+function reportCliError(error: unknown, io: CliIo): number {
   if (error instanceof CommanderError) {
     // Commander already printed its message (help, version, or a usage error).
     return error.exitCode === 0 ? EXIT_OK : EXIT_USER_ERROR;
   }
-  if (isStagelineError(error)) {
-    // One line: kustomize-style error chains can carry newlines.
-    io.err(`error: ${error.message.replace(/\s*\n\s*/g, ' ').trim()}`);
-    if (error.hint) io.err(`hint: ${error.hint}`);
-    return EXIT_USER_ERROR;
-  }
-  io.err(`internal error: ${error instanceof Error ? error.message : String(error)}`);
-  io.err('hint: this is a bug in Stageline; rerun with STAGELINE_DEBUG=1 for the stack trace and report it');
-  if (process.env.STAGELINE_DEBUG && error instanceof Error && error.stack) io.err(error.stack);
-  return EXIT_INTERNAL_ERROR;
+  return reportError(error, io);
 }
 
 export { UsageError };
