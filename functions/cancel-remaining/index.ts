@@ -1,5 +1,6 @@
 // Lambda entry (ESM, bundled by NodejsFunction with the the S3 client bundled, the other SDK clients from the runtime).
 // Adapters are built once per container, at module scope; the handler only calls the domain step.
+import { functionObservability, stepKeys } from '../../lib/adapters/aws/observability.js';
 import { optionalEnv, requireEnv } from '../../lib/adapters/aws/lambda-environment.js';
 import { S3ArtifactStore } from '../../lib/adapters/aws/s3-artifact-store.js';
 import { SfnExecutionStarter } from '../../lib/adapters/aws/sfn-execution-starter.js';
@@ -10,8 +11,13 @@ import { makeHandler } from './handler.js';
 // (`concurrency: queue`); without it the step only records the outcome.
 const stateMachineArn = optionalEnv('STATE_MACHINE_ARN');
 
-export const handler = makeHandler({
-  store: new S3ArtifactStore({ bucket: requireEnv('BUCKET_NAME') }),
-  clock: systemClock,
-  ...(stateMachineArn ? { starter: new SfnExecutionStarter({ stateMachineArn }) } : {}),
-});
+const observability = functionObservability('cancel-remaining');
+
+export const handler = observability.handler(
+  makeHandler({
+    store: observability.observe(new S3ArtifactStore({ bucket: requireEnv('BUCKET_NAME') })),
+    clock: systemClock,
+    ...(stateMachineArn ? { starter: new SfnExecutionStarter({ stateMachineArn }) } : {}),
+  }),
+  { keys: stepKeys, outcome: (result) => ({ status: result.status }) },
+);

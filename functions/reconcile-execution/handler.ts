@@ -11,3 +11,12 @@ export const makeHandler = (deps: ReconcileDeps & { log: (line: string) => void 
   deps.log(`reconcile-execution: ${JSON.stringify(outcome)}`);
   return outcome;
 };
+
+/** The log keys of a Step Functions Execution Status Change event: the run (the execution's name) and the execution's ARN. */
+export function executionEventKeys(event: unknown): { runId?: string; execution?: string } {
+  const detail = (event as { detail?: { name?: unknown; executionArn?: unknown } } | undefined)?.detail;
+  return {
+    ...(typeof detail?.name === 'string' ? { runId: detail.name } : {}),
+    ...(typeof detail?.executionArn === 'string' ? { execution: detail.executionArn } : {}),
+  };
+}

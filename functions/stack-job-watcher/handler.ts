@@ -33,3 +33,11 @@ export const makeHandler = (deps: BuildOutcomeDeps) => (event: CodeBuildStateCha
     buildId: detail['build-id'] ?? '(unknown build)',
   });
 };
+
+/** The log keys of a build event: the run (from the job key `runs/<runId>/jobs/…`), never another variable of the build. */
+export function buildEventKeys(event: CodeBuildStateChangeEvent): { runId?: string } {
+  const variables = event.detail?.['additional-information']?.environment?.['environment-variables'] ?? [];
+  const jobKey = variables.find((variable) => variable.name === STACK_JOB_KEY_VARIABLE)?.value;
+  const runId = /^runs\/([^/]+)\/jobs\//.exec(jobKey ?? '')?.[1];
+  return runId ? { runId } : {};
+}

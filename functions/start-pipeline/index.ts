@@ -1,5 +1,6 @@
 // Lambda entry (ESM, bundled by NodejsFunction with the the S3 client bundled, the other SDK clients from the runtime).
 // Target of the `Build Completed` and S3 `builds/*/*/build.json` EventBridge rules.
+import { functionObservability } from '../../lib/adapters/aws/observability.js';
 import { requireEnv } from '../../lib/adapters/aws/lambda-environment.js';
 import { S3ArtifactStore } from '../../lib/adapters/aws/s3-artifact-store.js';
 import { SfnExecutionStarter } from '../../lib/adapters/aws/sfn-execution-starter.js';
@@ -7,10 +8,17 @@ import { SfnTaskCallbacks } from '../../lib/adapters/aws/sfn-task-callbacks.js';
 import { systemClock } from '../../lib/ports/clock.js';
 import { makeHandler } from './handler.js';
 
-export const handler = makeHandler({
-  store: new S3ArtifactStore({ bucket: requireEnv('BUCKET_NAME') }),
-  clock: systemClock,
-  starter: new SfnExecutionStarter({ stateMachineArn: requireEnv('STATE_MACHINE_ARN') }),
-  // Superseding a run that waits at a gate fails that gate's task (SendTaskFailure).
-  callbacks: new SfnTaskCallbacks(),
-});
+const observability = functionObservability('start-pipeline');
+
+// Never the event itself (a build record is not a secret, but the line is the run's, not the payload's).
+export const handler = observability.handler(
+  makeHandler({
+    store: observability.observe(new S3ArtifactStore({ bucket: requireEnv('BUCKET_NAME') })),
+    clock: systemClock,
+    starter: new SfnExecutionStarter({ stateMachineArn: requireEnv('STATE_MACHINE_ARN') }),
+    // Superseding a run that waits at a gate fails that gate's task (SendTaskFailure).
+    callbacks: new SfnTaskCallbacks(),
+    log: (line) => observability.logger.info(line),
+  }),
+  { outcome: (result) => ({ ...result }) },
+);

@@ -11,6 +11,7 @@ import { StagelineFunction } from './functions.js';
 import { assertOrganizationName, assertRoleArns, OrganizationFileError, readOrganizationFile } from './organization-file.js';
 import type { OrganizationFacts } from './organization-file.js';
 import { ExecutionReconciler } from './reconciliation.js';
+import { Observability } from './observability.js';
 import { StackJobs } from './stack-jobs.js';
 import { Storage } from './storage.js';
 import { Triggers } from './triggers.js';
@@ -145,6 +146,16 @@ export class DeploymentStageStack extends Stack {
       'stack-job-watcher': this.stackJobs.watcher,
       'reconcile-execution': this.reconciler.reconcile,
     };
+    // Alarms and the dashboard (docs/aws.md, "Logs, metrics, alarms and the dashboard").
+    const observability = new Observability(this, 'Observability', {
+      stateMachine,
+      functions: this.functions,
+      deadLetterQueue,
+      deadLetterAlarm: this.asyncFailures.alarm,
+      stackJobProject: this.stackJobs.project,
+    });
+    new CfnOutput(this, 'DashboardName', { value: observability.dashboard.dashboardName, description: 'The CloudWatch dashboard of the deployment stage' });
+    new CfnOutput(this, 'ExecutionsAlarmName', { value: observability.executionsAlarm.alarmName, description: 'In ALARM when an execution failed, timed out or was aborted' });
 
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName, description: 'The Stageline bucket (STAGELINE_BUCKET for the CLI)' });
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn, description: 'The deployment-stage workflow' });

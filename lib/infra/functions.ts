@@ -11,7 +11,8 @@ import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './deployment-stage-props.js';
 import { acknowledge, bucketPrefixFinding } from './nag.js';
-import { deploymentStageStateMachineArn } from './workflow.js';
+import { deploymentStageStateMachineArn, deploymentStageStateMachineName } from './workflow.js';
+import { executionArnPrefix, logLevel } from './observability.js';
 
 /** The Lambda entries (`functions/<name>/index.ts`, each exporting `handler`). */
 export const FUNCTION_NAMES = [
@@ -147,6 +148,10 @@ export class StagelineFunction extends Construct {
         // The functions share code with the CLI, which still supports Node 20.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         ...(stateMachineArn ? { STATE_MACHINE_ARN: stateMachineArn } : {}),
+        // Powertools Logger's level (cdk.json context `stageline:logLevel`, INFO by default), and
+        // the execution ARN a run id names, for the `execution` key of the logs (docs/aws.md).
+        POWERTOOLS_LOG_LEVEL: logLevel(this),
+        STAGELINE_EXECUTION_ARN_PREFIX: executionArnPrefix(this, deploymentStageStateMachineName(this)),
         ...props.environment,
       },
       bundling: {

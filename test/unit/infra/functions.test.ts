@@ -35,11 +35,11 @@ describe('the Lambda functions', () => {
     expect(Object.keys(environmentOf('start-pipeline'))).toContain('STATE_MACHINE_ARN');
     expect(environmentOf('launch-stack-job')['STACK_JOB_PROJECT']).toEqual({ Ref: logicalId(stack, stack.stackJobs.project) });
     expect(Object.keys(environmentOf('request-approval')).sort()).toEqual(
-      ['APPROVAL_KEY_SECRET_ARN', 'APPROVAL_URL', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BUCKET_NAME', 'SLACK_WEBHOOK_URL', 'TOPIC_ARN'],
+      ['APPROVAL_KEY_SECRET_ARN', 'APPROVAL_URL', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BUCKET_NAME', 'POWERTOOLS_LOG_LEVEL', 'SLACK_WEBHOOK_URL', 'STAGELINE_EXECUTION_ARN_PREFIX', 'TOPIC_ARN'],
     );
-    expect(Object.keys(environmentOf('approval')).sort()).toEqual(['APPROVAL_KEY_SECRET_ARN', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BUCKET_NAME']);
+    expect(Object.keys(environmentOf('approval')).sort()).toEqual(['APPROVAL_KEY_SECRET_ARN', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BUCKET_NAME', 'POWERTOOLS_LOG_LEVEL', 'STAGELINE_EXECUTION_ARN_PREFIX']);
     // The watcher answers with the task token it reads from the job: it needs no state machine ARN.
-    expect(Object.keys(environmentOf('stack-job-watcher')).sort()).toEqual(['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BUCKET_NAME']);
+    expect(Object.keys(environmentOf('stack-job-watcher')).sort()).toEqual(['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BUCKET_NAME', 'POWERTOOLS_LOG_LEVEL', 'STAGELINE_EXECUTION_ARN_PREFIX']);
   });
 
   it('publishes the approval page as a public function URL (links are signed)', () => {

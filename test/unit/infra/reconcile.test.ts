@@ -56,6 +56,6 @@ describe('reconciling executions that end outside the Catch', () => {
   it('tells the function which state machine is its own', () => {
     const variables = (template.toJSON()['Resources'][logicalId(stack, stack.functions['reconcile-execution']!.function)]['Properties'] as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
     expect(renderResource(variables['STATE_MACHINE_ARN'])).toBe(`arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:${deploymentStageStateMachineName(stack)}`);
-    expect(Object.keys(variables).sort()).toEqual(['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BUCKET_NAME', 'STATE_MACHINE_ARN']);
+    expect(Object.keys(variables).sort()).toEqual(['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BUCKET_NAME', 'POWERTOOLS_LOG_LEVEL', 'STAGELINE_EXECUTION_ARN_PREFIX', 'STATE_MACHINE_ARN']);
   });
 });

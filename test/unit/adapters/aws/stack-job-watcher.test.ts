@@ -158,7 +158,8 @@ describe('stack-job-watcher entry (functions/stack-job-watcher/index.ts)', () =>
     s3.on(GetObjectCommand, { Bucket: 'bkt', Key: runKey(RUN_ID) }).resolves({ Body: body(run), ETag: '"r1"' });
     s3.on(PutObjectCommand).resolves({ ETag: '"r2"' });
     sfn.on(SendTaskFailureCommand).resolves({});
-    const logged = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    // The Powertools Logger writes JSON lines to stdout (not through console.log).
+    const logged = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const { handler } = (await import('../../../../functions/stack-job-watcher/index.js')) as { handler: (event: CodeBuildStateChangeEvent) => Promise<string> };
 
     expect(await handler(stateChange('FAULT'))).toBe('failed');
@@ -171,6 +172,7 @@ describe('stack-job-watcher entry (functions/stack-job-watcher/index.ts)', () =>
     expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: TOKEN, error: 'Stageline.StackJobFailed', cause: LINE('FAULT') });
     // Its decisions go to the function's log; never the task token.
     const lines = logged.mock.calls.map((call) => String(call[0]));
+    expect(lines.map((line) => JSON.parse(line) as { function?: string })).toContainEqual(expect.objectContaining({ function: 'stack-job-watcher', runId: RUN_ID }));
     expect(lines.join('\n')).toContain('marked FAILED');
     for (const line of lines) expect(line).not.toContain(TOKEN);
     logged.mockRestore();
