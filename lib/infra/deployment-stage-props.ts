@@ -116,6 +116,18 @@ export interface DeploymentStageProps extends StackProps {
   readonly approvalReservedConcurrency?: number;
 
   /**
+   * The IAM principals (role or user ARNs) of the build systems allowed to start deployments:
+   * only they may put events on the Stageline build bus and write `builds/` in the bucket
+   * (explicit denies for everyone else, in the bus's and the bucket's resource policies).
+   * Empty: any principal of the account whose IAM policies allow it (documented as the
+   * unauthenticated mode; synthesis warns).
+   *
+   * Context: `stageline:ciPrincipals` (an array).
+   * @default []
+   */
+  readonly ciPrincipals?: string[];
+
+  /**
    * Directory holding one folder per Lambda (`<name>/index.ts`). Tests point it at fixtures.
    *
    * Context: `stageline:functionsDir`.
@@ -145,6 +157,7 @@ export interface ResolvedDeploymentStageProps {
   runnerTimeout: Duration;
   logRetentionDays: number;
   approvalReservedConcurrency: number | undefined;
+  ciPrincipals: string[];
   functionsDir: string;
   definitionFile: string;
 }

@@ -131,7 +131,7 @@ export class DeploymentStageStack extends Stack {
     // Superseding a run stops it at once when it waits at a gate: fail that task, nothing else.
     stateMachine.grant(startPipeline.role, 'states:SendTaskFailure');
 
-    this.triggers = new Triggers(this, 'Triggers', { bucket, startPipeline: startPipeline.function, deadLetterQueue });
+    this.triggers = new Triggers(this, 'Triggers', { bucket, startPipeline: startPipeline.function, deadLetterQueue, ciPrincipals: settings.ciPrincipals });
     this.reconciler = new ExecutionReconciler(this, 'Reconciliation', { ...common, stateMachine, deadLetterQueue });
 
     this.functions = {
@@ -158,6 +158,7 @@ export class DeploymentStageStack extends Stack {
     new CfnOutput(this, 'ExecutionsAlarmName', { value: observability.executionsAlarm.alarmName, description: 'In ALARM when an execution failed, timed out or was aborted' });
 
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName, description: 'The Stageline bucket (STAGELINE_BUCKET for the CLI)' });
+    new CfnOutput(this, 'BuildEventBusName', { value: this.triggers.bus.eventBusName, description: 'Where build systems publish Build Completed (STAGELINE_EVENT_BUS for the CLI)' });
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn, description: 'The deployment-stage workflow' });
     new CfnOutput(this, 'ApprovalUrl', { value: this.approvals.url.url, description: 'Base URL of approval links' });
     new CfnOutput(this, 'ApprovalTopicArn', { value: this.approvals.topic.topicArn, description: 'Approval notices (subscribe approvers here)' });
@@ -198,10 +199,22 @@ function resolveSettings(stack: Stack, props: DeploymentStageProps): { settings:
     runnerTimeout: Duration.minutes(positive(get('runnerTimeoutMinutes') ?? 60, 'runnerTimeoutMinutes')),
     logRetentionDays: retention(get('logRetentionDays') ?? 90),
     approvalReservedConcurrency: optionalPositive(get('approvalReservedConcurrency'), 'approvalReservedConcurrency'),
+    ciPrincipals: principalArns(get('ciPrincipals') ?? [], 'stageline:ciPrincipals'),
     functionsDir: resolve(get('functionsDir') ?? resolve(REPO_ROOT, 'functions')),
     definitionFile: resolve(get('definitionFile') ?? resolve(REPO_ROOT, 'statemachine', 'deployment-stage.asl.json')),
   };
   return { settings, organization };
+}
+
+/** IAM role or user ARNs (the build systems allowed to trigger deployments). */
+function principalArns(value: unknown, key: string): string[] {
+  const arns = Array.isArray(value) ? value : [value];
+  for (const [index, arn] of arns.entries()) {
+    if (typeof arn !== 'string' || !/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/.test(arn)) {
+      throw new OrganizationFileError(`${key}[${index}]: expected an IAM role or user ARN (arn:aws:iam::<account>:role/<name>), got ${JSON.stringify(arn)}`);
+    }
+  }
+  return arns as string[];
 }
 
 /** CloudWatch Logs accepts only some retention periods (RetentionDays). */

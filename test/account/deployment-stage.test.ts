@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
@@ -15,6 +15,7 @@ import { buildKey, buildSourcePrefix, serialize, type RunRecord } from '../../li
 import { executionNameFor } from '../../lib/pipeline/workflow/start-pipeline.js';
 import { readFileSync } from 'node:fs';
 import { EmulatedAccount, REPO_ROOT, type Email } from './emulated-account.js';
+import type { Credentials } from '../support/moto-server.js';
 import { writeService, type ServiceFixture } from './service-fixture.js';
 
 const FIXTURES = join(REPO_ROOT, 'test', 'account', 'fixtures');
@@ -22,6 +23,11 @@ const FIXTURES = join(REPO_ROOT, 'test', 'account', 'fixtures');
 const CANARY = 'canary-7f3e9b1c-production-password';
 const SHARED_CANARY = 'canary-52a1d0e8-shared-password';
 const STAGING_ROLE_NAME = 'stageline-staging-deployer';
+/** The build system: the only principal the stack lets start a deployment (stageline:ciPrincipals). */
+const CI_ROLE_NAME = 'stageline-ci';
+const CI_ROLE_ARN = `arn:aws:iam::123456789012:role/${CI_ROLE_NAME}`;
+let ci: Credentials;
+let buildBus: string;
 const TRIGGERED_BY = 'dev@acme.io';
 
 let account: EmulatedAccount;
@@ -34,8 +40,19 @@ beforeAll(async () => {
   account = await EmulatedAccount.create({
     organizationFile: join(FIXTURES, 'organization.yaml'),
     runnerImageEnvironment: { STAGELINE_ACCOUNT_FIXTURES: FIXTURES, STAGELINE_ACCOUNT_REPO: REPO_ROOT },
+    context: { 'stageline:ciPrincipals': JSON.stringify([CI_ROLE_ARN]) },
   });
   const { secrets, iam } = account.adminClients();
+  // The build system's role, with the policy docs/aws.md gives for `stageline deploy` (plus --follow's DescribeExecution).
+  [buildBus] = account.resolver.resourcesOfType('AWS::Events::EventBus').map(([id]) => account.resolver.ref(id));
+  await iam.send(
+    new CreateRoleCommand({
+      RoleName: CI_ROLE_NAME,
+      AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::123456789012:user/stageline-test-admin` }, Action: 'sts:AssumeRole' }] }),
+    }),
+  );
+  await iam.send(new PutRolePolicyCommand({ RoleName: CI_ROLE_NAME, PolicyName: 'stageline-deploy', PolicyDocument: JSON.stringify(ciPolicy(account.bucket, buildBus!)) }));
+  ci = await account.credentialsFor(CI_ROLE_ARN, 'ci');
   // The organization's secrets and variables (DESIGN §5), created by its administrator.
   await secrets.send(new CreateSecretCommand({ Name: 'stageline/acme/database', SecretString: JSON.stringify({ password: SHARED_CANARY }) }));
   await secrets.send(new CreateSecretCommand({ Name: 'stageline/acme/app-production/database', SecretString: JSON.stringify({ password: CANARY }) }));
@@ -55,6 +72,19 @@ beforeAll(async () => {
     }),
   );
 }, 300_000);
+
+/** docs/aws.md, "IAM for the build system": the policy for `stageline deploy`. */
+function ciPolicy(bucket: string, bus: string) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: `arn:aws:s3:::${bucket}/builds/*` },
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: [`arn:aws:s3:::${bucket}/config/*`, `arn:aws:s3:::${bucket}/runs/*`] },
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${bucket}` },
+      { Effect: 'Allow', Action: 'events:PutEvents', Resource: `arn:aws:events:us-east-1:123456789012:event-bus/${bus}` },
+    ],
+  };
+}
 
 afterAll(async () => {
   if (!account) return;
@@ -91,11 +121,11 @@ async function deployWithCli(fixture: ServiceFixture, build: BuildInput): Promis
   const project = writeService(fixture);
   const lines: string[] = [];
   const io: CliIo = { out: (line) => lines.push(line), err: (line) => lines.push(line), interactive: false, cwd: project };
-  const config = account.clientConfig();
+  const config = account.clientConfig(ci);
   await deployToAwsCommand(
     { project, commit: build.commit, branch: build.branch ?? 'main', image: build.image ?? `registry.example/${fixture.name}:${build.commit.slice(0, 7)}`, triggeredBy: TRIGGERED_BY, bucket: account.bucket, region: account.moto.region },
     io,
-    { s3: new S3Client(config), eventBridge: new EventBridgeClient(config), sfn: new SFNClient(config), env: { STAGELINE_STATE_MACHINE_ARN: account.stateMachineArn } },
+    { s3: new S3Client(config), eventBridge: new EventBridgeClient(config), sfn: new SFNClient(config), env: { STAGELINE_STATE_MACHINE_ARN: account.stateMachineArn, STAGELINE_EVENT_BUS: buildBus } },
   );
   seen.push(...lines);
   return lines.find((line) => line.startsWith('execution: '))!.slice('execution: '.length);
@@ -106,7 +136,7 @@ async function uploadBuildRecord(fixture: ServiceFixture, build: BuildInput): Pr
   const project = writeService(fixture);
   const service = parseService(readFileSync(join(project, 'stageline.yaml'), 'utf8'), 'stageline.yaml');
   const { build: record, source } = projectBuild(project, service, { commitSha: build.commit, branch: build.branch ?? 'main', image: build.image ?? `registry.example/${fixture.name}:${build.commit.slice(0, 7)}`, triggeredBy: TRIGGERED_BY }, TRIGGERED_BY);
-  const s3 = account.adminClients().s3;
+  const s3 = new S3Client(account.clientConfig(ci));
   const prefix = buildSourcePrefix(record.service, record.commitSha);
   for (const [path, content] of source) await s3.send(new PutObjectCommand({ Bucket: account.bucket, Key: `${prefix}${path}`, Body: content }));
   await s3.send(new PutObjectCommand({ Bucket: account.bucket, Key: buildKey(record.service, record.commitSha), Body: serialize(record) }));
@@ -268,7 +298,7 @@ describe.concurrent('the DeploymentStage stack in an emulated account (IAM enfor
     const startsBefore = started();
     await deployWithCli(fixture, { commit: '3'.repeat(40) });
     const run = await account.run(runId);
-    await account.adminClients().events.send(new PutEventsCommand({ Entries: [{ Source: 'stageline.build', DetailType: 'Build Completed', Detail: JSON.stringify(run.build) }] }));
+    await new EventBridgeClient(account.clientConfig(ci)).send(new PutEventsCommand({ Entries: [{ EventBusName: buildBus, Source: 'stageline.build', DetailType: 'Build Completed', Detail: JSON.stringify(run.build) }] }));
     await account.settled();
     expect([...account.executions.executions.values()].filter((execution) => execution.name === runId)).toHaveLength(1);
     expect(started()).toBeGreaterThanOrEqual(startsBefore);
@@ -311,7 +341,7 @@ describe('the emulated account after every scenario', () => {
     const before = 0;
     // A Build Completed event for a build whose source was never uploaded: start-pipeline fails on every attempt.
     const detail = { org: 'acme', service: 'ghost', commitSha: '5'.repeat(40), branch: 'main', image: 'registry.example/ghost:1', triggeredBy: TRIGGERED_BY };
-    await account.adminClients().events.send(new PutEventsCommand({ Entries: [{ Source: 'stageline.build', DetailType: 'Build Completed', Detail: JSON.stringify(detail) }] }));
+    await new EventBridgeClient(account.clientConfig(ci)).send(new PutEventsCommand({ Entries: [{ EventBusName: buildBus, Source: 'stageline.build', DetailType: 'Build Completed', Detail: JSON.stringify(detail) }] }));
     await account.settled();
     expect(await account.queueDepth(queueUrl)).toBe(before + 1);
     const record = JSON.parse((await account.receiveAll(queueUrl)).at(-1)!) as { requestPayload: { detail: { service: string } }; responsePayload: { errorType: string; errorMessage: string } };
@@ -328,7 +358,7 @@ describe('the emulated account after every scenario', () => {
     const [queue] = account.resolver.resourcesOfType('AWS::SQS::Queue');
     const queueUrl = account.resolver.getAtt(queue![0], 'QueueUrl');
     await account.receiveAll(queueUrl);
-    await account.adminClients().s3.send(new PutObjectCommand({ Bucket: account.bucket, Key: 'builds/orders/extra/nested/build.json', Body: '{}' }));
+    await new S3Client(account.clientConfig(ci)).send(new PutObjectCommand({ Bucket: account.bucket, Key: 'builds/orders/extra/nested/build.json', Body: '{}' }));
     await account.settled();
     expect(account.logs.some((entry) => entry.source.startsWith('function:StartPipeline') && entry.line.includes('ignored S3 object builds/orders/extra/nested/build.json'))).toBe(true);
     expect(await account.queueDepth(queueUrl)).toBe(0);
@@ -375,7 +405,30 @@ describe('the emulated account after every scenario', () => {
     expect([...readers]).toEqual(['runner']);
   });
 
-  it('no call of the whole suite was denied', () => {
-    expect(account.proxy.denied().map((call) => `${call.principal} ${call.service}:${call.action}`)).toEqual([]);
+  it('only the build systems start deployments: a principal with broad PutEvents and PutObject grants is refused on the build bus and builds/', async () => {
+    // Prepare: an IAM user of the same account allowed every PutEvents and PutObject.
+    const { iam } = account.adminClients();
+    await iam.send(new CreateUserCommand({ UserName: 'intruder' }));
+    await iam.send(new PutUserPolicyCommand({ UserName: 'intruder', PolicyName: 'broad', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['events:PutEvents', 's3:PutObject', 's3:GetObject', 's3:ListBucket'], Resource: '*' }] }) }));
+    const key = await iam.send(new CreateAccessKeyCommand({ UserName: 'intruder' }));
+    const intruder = { accessKeyId: key.AccessKey!.AccessKeyId!, secretAccessKey: key.AccessKey!.SecretAccessKey! };
+    account.proxy.nameAccessKey(intruder.accessKeyId, 'intruder');
+    const detail = { org: 'acme', service: 'orders', commitSha: '6'.repeat(40), branch: 'main', image: 'evil.example/orders:latest', triggeredBy: 'ops@acme.io' };
+
+    // Act
+    const published = new EventBridgeClient(account.clientConfig(intruder)).send(new PutEventsCommand({ Entries: [{ EventBusName: buildBus, Source: 'stageline.build', DetailType: 'Build Completed', Detail: JSON.stringify(detail) }] }));
+    const uploaded = new S3Client(account.clientConfig(intruder)).send(new PutObjectCommand({ Bucket: account.bucket, Key: buildKey('orders', '6'.repeat(40)), Body: JSON.stringify(detail) }));
+
+    // Assess
+    await expect(published).rejects.toThrow();
+    await expect(uploaded).rejects.toMatchObject({ name: 'AccessDenied' });
+    // Refused by IAM (the resource policies' explicit denies), not by anything else.
+    expect(account.proxy.denied().filter((call) => call.principal === 'intruder').map((call) => `${call.service}:${call.action}`).sort()).toEqual(['events:PutEvents', 's3:PutObject']);
+    await account.settled();
+    expect([...(await account.objects()).keys()].filter((name) => name.includes('6666666666'))).toEqual([]);
+  }, 60_000);
+
+  it("no call of the whole suite was denied (but the intruder's)", () => {
+    expect(account.proxy.denied().filter((call) => call.principal !== 'intruder').map((call) => `${call.principal} ${call.service}:${call.action}`)).toEqual([]);
   });
 });

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CreateProjectCommand, CodeBuildClient } from '@aws-sdk/client-codebuild';
-import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateEventBusCommand, EventBridgeClient, PutEventsCommand, PutPermissionCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketNotificationConfigurationCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketNotificationConfigurationCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateStateMachineCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -33,6 +33,8 @@ export interface EmulatedAccountOptions {
   organizationFile: string;
   /** Variables of the build image: where the provisioner tools of the fixtures are. */
   runnerImageEnvironment?: Record<string, string>;
+  /** More cdk.json context for the synthesis (`stageline:*`). */
+  context?: Record<string, string>;
 }
 
 /** A message an approver received (the SNS email subscription's delivery). */
@@ -105,7 +107,7 @@ export class EmulatedAccount {
     const assembly = synthesizeOnce({
       account: '123456789012',
       region: 'us-east-1',
-      context: { 'stageline:organizationConfigFile': options.organizationFile },
+      context: { 'stageline:organizationConfigFile': options.organizationFile, ...(options.context ?? {}) },
     });
     const synthSeconds = (Date.now() - started) / 1000;
     started = Date.now();
@@ -144,11 +146,7 @@ export class EmulatedAccount {
     await this.startServer();
 
     const r = this.resolver;
-    for (const [id, resource] of r.resourcesOfType('AWS::S3::Bucket')) {
-      // Bucket policies are not applied: they deny plain-HTTP requests (aws:SecureTransport), and the emulated endpoint is HTTP.
-      await this.admin.s3.send(new CreateBucketCommand({ Bucket: r.ref(id) }));
-      void resource;
-    }
+    for (const [id] of r.resourcesOfType('AWS::S3::Bucket')) await this.admin.s3.send(new CreateBucketCommand({ Bucket: r.ref(id) }));
     const bucketIds = r.resourcesOfType('AWS::S3::Bucket').map(([id]) => id);
     this.bucket = r.ref(bucketIds.find((id) => id.startsWith('StorageBucket')) ?? bucketIds[0]!);
 
@@ -174,6 +172,12 @@ export class EmulatedAccount {
     await this.createRules();
     await this.subscribeInboxes();
     await this.runCustomResources();
+    // Last, as CloudFormation's deploy role is not bound by them. Their aws:SecureTransport denies
+    // do not fire: the clients this endpoint stands for use TLS (moto_server.py evaluates them so).
+    for (const [id, resource] of r.resourcesOfType('AWS::S3::BucketPolicy')) {
+      const properties = resource.Properties ?? {};
+      await this.admin.s3.send(new PutBucketPolicyCommand({ Bucket: r.resolveString(properties['Bucket'], `${id}.Bucket`), Policy: JSON.stringify(r.resolve(properties['PolicyDocument'])) }));
+    }
     this.hookProxy();
   }
 
@@ -296,6 +300,12 @@ export class EmulatedAccount {
   /** Each rule as the template writes it; its Lambda targets are reached through an SQS queue the harness drains. */
   private async createRules(): Promise<void> {
     const r = this.resolver;
+    for (const [id] of r.resourcesOfType('AWS::Events::EventBus')) await this.admin.events.send(new CreateEventBusCommand({ Name: r.ref(id) }));
+    for (const [id, resource] of r.resourcesOfType('AWS::Events::EventBusPolicy')) {
+      const properties = resource.Properties ?? {};
+      const statement = { Sid: properties['StatementId'], ...(r.resolve(properties['Statement']) as object) };
+      await this.admin.events.send(new PutPermissionCommand({ EventBusName: r.resolveString(properties['EventBusName'], `${id}.EventBusName`), Policy: JSON.stringify({ Version: '2012-10-17', Statement: [statement] }) }));
+    }
     for (const [id, resource] of r.resourcesOfType('AWS::Events::Rule')) {
       const properties = resource.Properties ?? {};
       const name = r.ref(id);

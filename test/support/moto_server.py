@@ -33,7 +33,8 @@ wrappers.Request.url = property(_raw_url)
 
 from moto import server  # noqa: E402  (after the URL patch)
 from moto.codebuild.responses import CodeBuildResponse  # noqa: E402
-from moto.iam.access_control import IAMPolicyStatement
+from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase
+from moto.s3.models import FakeBucket
 from moto.events.responses import EventsHandler
 from moto.secretsmanager.responses import SecretsManagerResponse
 from moto.sns.responses import SNSResponse
@@ -144,6 +145,133 @@ def _check_principal(self, principal):
 
 
 IAMPolicyStatement._check_principal = _check_principal
+
+
+# ---- resource policies: explicit denies of bucket and event-bus policies ----------------------
+# moto evaluates only the caller's own policies. AWS also applies the resource's policy, where an
+# explicit Deny wins over any Allow: that is how the DeploymentStage stack keeps everyone but the
+# build systems (ciPrincipals) from writing builds/ or publishing on its build bus.
+
+
+def _caller_principal_arn(request):
+    arn = request._access_key.arn
+    if ":assumed-role/" in arn:
+        account = arn.split(":")[4]
+        return f"arn:aws:iam::{account}:role/{arn.split(':assumed-role/', 1)[1].split('/')[0]}"
+    return arn
+
+
+def _resource_policies(request, resource):
+    account, region = request.account_id, request._region
+    try:
+        if resource.startswith("arn:aws:s3:::"):
+            from moto.s3.models import s3_backends
+
+            bucket = s3_backends[account]["aws"].buckets.get(resource[len("arn:aws:s3:::"):].split("/")[0])
+            return [json.loads(bucket.policy)] if bucket is not None and bucket.policy else []
+        if resource.startswith("arn:aws:events:") and ":event-bus/" in resource:
+            from moto.events.models import events_backends
+
+            bus = events_backends[account][region].event_buses.get(resource.split(":event-bus/", 1)[1])
+            return [json.loads(bus.policy)] if bus is not None and bus.policy else []
+    except (KeyError, ValueError):
+        return []
+    return []
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def _glob(pattern, value, case_insensitive=False):
+    import fnmatch
+
+    if case_insensitive:
+        pattern, value = pattern.lower(), value.lower()
+    return fnmatch.fnmatchcase(value, pattern.replace("[", "[[]"))
+
+
+def _condition_values(request):
+    return {
+        "aws:principalarn": _caller_principal_arn(request),
+        "aws:principalaccount": request.account_id,
+        # The emulated endpoint is plain HTTP; the clients it stands for use TLS (1.3).
+        "aws:securetransport": "true",
+        "s3:tlsversion": "1.3",
+    }
+
+
+def _conditions_hold(conditions, request):
+    values = _condition_values(request)
+    for operator, tests in (conditions or {}).items():
+        negated = "Not" in operator
+        base = operator.replace("Not", "").replace("IfExists", "")
+        for key, expected in tests.items():
+            actual = values.get(key.lower())
+            if actual is None:
+                raise RuntimeError(f"moto_server.py: condition key {key} is not emulated")
+            expected = [str(item) for item in _as_list(expected)]
+            if base in ("ArnEquals", "StringEquals"):
+                match = actual in expected
+            elif base in ("ArnLike", "StringLike"):
+                match = any(_glob(item, actual) for item in expected)
+            elif base == "Bool":
+                match = actual.lower() in [item.lower() for item in expected]
+            elif base in ("NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals", "NumericEquals"):
+                compare = {
+                    "NumericLessThan": lambda a, b: a < b,
+                    "NumericLessThanEquals": lambda a, b: a <= b,
+                    "NumericGreaterThan": lambda a, b: a > b,
+                    "NumericGreaterThanEquals": lambda a, b: a >= b,
+                    "NumericEquals": lambda a, b: a == b,
+                }[base]
+                match = any(compare(float(actual), float(item)) for item in expected)
+            else:
+                raise RuntimeError(f"moto_server.py: condition operator {operator} is not emulated")
+            if match == negated:
+                return False
+    return True
+
+
+def _statement_applies(statement, request, resource):
+    principal = statement.get("Principal")
+    if principal != "*":
+        aws = (principal or {}).get("AWS") if isinstance(principal, dict) else None
+        if aws is None or not any(_principal_matches(expected, request._access_key.arn) for expected in _as_list(aws)):
+            return False
+    if "NotAction" in statement or "NotResource" in statement:
+        raise RuntimeError("moto_server.py: NotAction/NotResource in a resource policy are not emulated")
+    if not any(_glob(action, request._action, case_insensitive=True) for action in _as_list(statement.get("Action", []))):
+        return False
+    if not any(_glob(pattern, resource) for pattern in _as_list(statement.get("Resource", []))):
+        return False
+    return _conditions_hold(statement.get("Condition"), request)
+
+
+_identity_check = IAMRequestBase.check_action_permitted
+
+
+def _check_action_permitted(self, resource):
+    if self._action != "sts:GetCallerIdentity":
+        for policy in _resource_policies(self, resource):
+            for statement in _as_list(policy.get("Statement", [])):
+                if statement.get("Effect") == "Deny" and _statement_applies(statement, self, resource):
+                    self._raise_access_denied()
+    return _identity_check(self, resource)
+
+
+IAMRequestBase.check_action_permitted = _check_action_permitted
+
+
+def _bucket_permission(self, action, resource):
+    # moto's own bucket-policy check ignores conditions (a CDK enforce-SSL Deny then denies every
+    # request): bucket policies are applied above, with their conditions and the caller's principal.
+    from moto.iam.access_control import PermissionResult
+
+    return PermissionResult.NEUTRAL
+
+
+FakeBucket.get_permission = _bucket_permission
 SecretsManagerResponse._determine_resource = _secret_resource
 SimpleSystemManagerResponse._determine_resource = _parameter_resource
 StepFunctionResponse._determine_resource = _states_resource

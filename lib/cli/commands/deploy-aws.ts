@@ -44,6 +44,9 @@ export interface DeployToAwsDeps {
   startTimeoutMs?: number;
 }
 
+/** The build bus of a stack deployed with the default name (`Stageline`): `<stack>-builds`. */
+export const DEFAULT_BUILD_BUS = 'Stageline-builds';
+
 /** At most this many uploads at once. */
 const UPLOAD_CONCURRENCY = 8;
 
@@ -107,8 +110,10 @@ export async function deployToAwsCommand(options: DeployToAwsOptions, io: CliIo,
   io.err(`uploaded ${source.size} source file${source.size === 1 ? '' : 's'} and build.json to s3://${bucket}/builds/${build.service}/${build.commitSha}/`);
 
   const eventBridge = deps.eventBridge ?? new EventBridgeClient(clientConfig);
-  await new EventBridgePublisher({ client: eventBridge, ...(env.STAGELINE_EVENT_BUS ? { eventBusName: env.STAGELINE_EVENT_BUS } : {}) }).publishBuildCompleted(build);
-  io.err(`published Build Completed: ${build.service} ${build.commitSha.slice(0, 12)} (${build.branch}) → ${build.image}`);
+  // The stack's build bus (output BuildEventBusName), not the default bus: only it has the rule.
+  const eventBusName = env.STAGELINE_EVENT_BUS?.trim() || DEFAULT_BUILD_BUS;
+  await new EventBridgePublisher({ client: eventBridge, eventBusName }).publishBuildCompleted(build);
+  io.err(`published Build Completed on ${eventBusName}: ${build.service} ${build.commitSha.slice(0, 12)} (${build.branch}) → ${build.image}`);
 
   const sfn = deps.sfn ?? new SFNClient(clientConfig);
   const stateMachineArn = env.STAGELINE_STATE_MACHINE_ARN ?? (await findStateMachine(sfn));

@@ -111,7 +111,7 @@ describe('stageline deploy (AWS)', () => {
 
     const build = publishedBuild();
     expect(build).toMatchObject({ org: 'acme', service: 'hello-service', branch: 'main', image: 'registry.example/hello:1', triggeredBy: 'dev@acme.io' });
-    expect(events).toHaveReceivedCommandWith(PutEventsCommand, { Entries: [expect.objectContaining({ Source: 'stageline.build', DetailType: 'Build Completed' })] });
+    expect(events).toHaveReceivedCommandWith(PutEventsCommand, { Entries: [expect.objectContaining({ EventBusName: 'Stageline-builds', Source: 'stageline.build', DetailType: 'Build Completed' })] });
     const prefix = `builds/hello-service/${build.commitSha}/`;
     const keys = await store.list(prefix);
     expect(keys).toContain(`${prefix}build.json`);

@@ -70,3 +70,29 @@ describe('stack-job builds that end before the runner reports', () => {
     ]);
   });
 });
+
+describe('who may trigger a deployment', () => {
+  const CI = 'arn:aws:iam::123456789012:role/ci-deployer';
+
+  it('Build Completed goes to the dedicated build bus, not the default one', () => {
+    const bus = logicalId(stack, stack.triggers.bus);
+    const rule = Object.values(template.findResources('AWS::Events::Rule')).find((candidate) => JSON.stringify(candidate['Properties']['EventPattern']['source']) === '["stageline.build"]');
+    expect(rule?.['Properties']['EventBusName']).toEqual({ Ref: bus });
+    expect(template.findResources('AWS::Events::EventBus')[bus]?.['Properties']['Name']).toBe('Stageline-builds');
+  });
+
+  it('with ciPrincipals, the bus and the bucket (builds/) deny every other principal explicitly', () => {
+    const { template: restricted } = synthesize({ ciPrincipals: [CI] });
+    const busDenies = Object.values(restricted.findResources('AWS::Events::EventBusPolicy')).map((policy) => policy['Properties']['Statement']).filter((statement) => statement.Effect === 'Deny');
+    expect(busDenies).toEqual([expect.objectContaining({ Action: 'events:PutEvents', Principal: { AWS: '*' }, Condition: { ArnNotEquals: { 'aws:PrincipalArn': [CI] } } })]);
+    const bucketStatements = Object.values(restricted.findResources('AWS::S3::BucketPolicy')).flatMap((policy) => policy['Properties']['PolicyDocument']['Statement'] as Record<string, unknown>[]);
+    const buildsDeny = bucketStatements.find((statement) => statement['Sid'] === 'OnlyBuildSystemsWriteBuilds');
+    expect(buildsDeny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Condition: { ArnNotEquals: { 'aws:PrincipalArn': [CI] } } });
+    expect([buildsDeny?.['Action']].flat().sort()).toEqual(['s3:DeleteObject', 's3:PutObject']);
+    expect(JSON.stringify(buildsDeny?.['Resource'])).toContain('/builds/*');
+  });
+
+  it('refuses a ciPrincipals entry that is not an IAM role or user ARN, naming it', () => {
+    expect(() => synthesize({ ciPrincipals: ['ci-deployer'] })).toThrow('stageline:ciPrincipals[0]: expected an IAM role or user ARN (arn:aws:iam::<account>:role/<name>), got "ci-deployer"');
+  });
+});
