@@ -144,22 +144,7 @@ export async function updateRunAndTasksIf(
   mutate: (run: RunRecord) => void,
   now: Date,
 ): Promise<RunRecord | undefined> {
-  for (let attempt = 0; ; attempt++) {
-    const object = await store.get(runKey(runId));
-    if (!object) throw new RunNotFoundError(runId);
-    const run = JSON.parse(object.body) as RunRecord;
-    if (!when(run)) return undefined;
-    const before = run.tasks.map((task) => JSON.stringify(task));
-    mutate(run);
-    run.updatedAt = now.toISOString();
-    try {
-      await store.put(runKey(runId), serialize(run), { ifMatch: object.etag });
-      await writeTaskFiles(store, run, run.tasks.filter((task, index) => JSON.stringify(task) !== before[index]));
-      return run;
-    } catch (error) {
-      if (!isPreconditionFailed(error) || attempt >= 20) throw error;
-    }
-  }
+  return compareAndSwapRun(store, runId, when, mutate, now, { taskFiles: true });
 }
 
 /**
@@ -175,15 +160,29 @@ export async function updateRunIf(
   mutate: (run: RunRecord) => void,
   now: Date,
 ): Promise<RunRecord | undefined> {
+  return compareAndSwapRun(store, runId, when, mutate, now, { taskFiles: false });
+}
+
+/** The one read-check-mutate-write loop of run.json (If-Match, retried on a lost race); with `taskFiles`, the changed tasks' files follow. */
+async function compareAndSwapRun(
+  store: ArtifactStore,
+  runId: string,
+  when: (run: RunRecord) => boolean,
+  mutate: (run: RunRecord) => void,
+  now: Date,
+  options: { taskFiles: boolean },
+): Promise<RunRecord | undefined> {
   for (let attempt = 0; ; attempt++) {
     const object = await store.get(runKey(runId));
     if (!object) throw new RunNotFoundError(runId);
     const run = JSON.parse(object.body) as RunRecord;
     if (!when(run)) return undefined;
+    const before = run.tasks.map((task) => JSON.stringify(task));
     mutate(run);
     run.updatedAt = now.toISOString();
     try {
       await store.put(runKey(runId), serialize(run), { ifMatch: object.etag });
+      if (options.taskFiles) await writeTaskFiles(store, run, run.tasks.filter((task, index) => JSON.stringify(task) !== before[index]));
       return run;
     } catch (error) {
       if (!isPreconditionFailed(error) || attempt >= 20) throw error;
