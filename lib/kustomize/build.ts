@@ -1,5 +1,5 @@
 import type { FileSystem } from './file-system.js';
-import { isJsonObject, type JsonObject } from './json.js';
+import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
 import { Loader } from './loader.js';
 import { customSchemaLookup } from './patch/custom-schema.js';
 import { withSchemaLookup } from './patch/strategic-merge.js';
@@ -19,7 +19,10 @@ export interface BuildOptions {
 }
 
 export interface BuildResult {
-  /** The resources in output order. */
+  /**
+   * The resources in output order, as plain JSON values: an integer beyond 2^53 (which `yaml`
+   * prints with every digit) is a JS number here, so JSON.stringify and other JSON consumers work.
+   */
   resources: JsonObject[];
   /** Exactly what `kustomize build` prints. */
   yaml: string;
@@ -44,7 +47,8 @@ export function buildKustomization(fs: FileSystem, dir: string, options: BuildOp
   const objects = resources.resources().map((resource) =>
     finalObject(resource, buildMetadata.includes('originAnnotations'), buildMetadata.includes('transformerAnnotations')),
   );
-  return { resources: objects, yaml: objects.map((object) => emitYaml(object)).join('---\n') };
+  const yaml = objects.map((object) => emitYaml(object)).join('---\n');
+  return { resources: /\d{16}/.test(yaml) ? objects.map((object) => withoutBigInts(object) as JsonObject) : objects, yaml };
 }
 
 /** Build metadata becomes annotations only now, and only when the kustomization asked for it. */
@@ -63,4 +67,15 @@ function finalObject(resource: Resource, origins: boolean, transformations: bool
     if (isJsonObject(metadata) && 'annotations' in metadata) delete metadata.annotations;
   }
   return resource.obj;
+}
+
+function withoutBigInts(value: JsonValue): JsonValue {
+  if (typeof value === 'bigint') return Number(value);
+  if (Array.isArray(value)) return value.map(withoutBigInts);
+  if (isJsonObject(value)) {
+    const copy: JsonObject = {};
+    for (const key of Object.keys(value)) copy[key] = withoutBigInts(value[key]!);
+    return copy;
+  }
+  return value;
 }

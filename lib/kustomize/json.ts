@@ -1,5 +1,6 @@
 /** The value tree of one resource, as kustomize sees it once YAML is decoded. */
-export type JsonPrimitive = string | number | boolean | null;
+/** Integers beyond 2^53 that fit Go's int64/uint64 are bigints, so that no digit is lost. */
+export type JsonPrimitive = string | number | bigint | boolean | null;
 export type JsonValue = JsonPrimitive | JsonValue[] | JsonObject;
 export interface JsonObject {
   [key: string]: JsonValue;

@@ -1,4 +1,5 @@
 import { yamlLibrary } from './yaml/library.js';
+import { excessiveAliasing } from './yaml/alias-budget.js';
 import { fastParsePiece } from './yaml/fast-parse.js';
 import { resolvePlainV2 } from './yaml/go-scalars.js';
 import { KustomizeError } from './errors.js';
@@ -226,6 +227,8 @@ function readYaml11(text: string): unknown {
   if (document.errors.length > 0) {
     throw new KustomizeError(`invalid Kustomization: ${document.errors[0]!.message.split('\n')[0]}`);
   }
+  const excessive = excessiveAliasing(document);
+  if (excessive !== undefined) throw new KustomizeError(`invalid Kustomization: ${excessive}`);
   return document.toJS({ maxAliasCount: -1 });
 }
 

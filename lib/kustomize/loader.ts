@@ -46,7 +46,14 @@ export class Loader {
 
   /** Reads a file relative to the root, refusing anything outside it. */
   load(path: string): string {
-    return this.fs.readFile(this.confirmedFile(path));
+    const file = this.confirmedFile(path);
+    const text = this.fs.readFile(file);
+    // Text sources put U+FFFD where the bytes are not UTF-8; kustomize (go-yaml) refuses them.
+    if (text.indexOf('\uFFFD') >= 0 && this.fs.readFileBytes) {
+      const problem = invalidUtf8(this.fs.readFileBytes(file));
+      if (problem !== undefined) throw new KustomizeError(`MalformedYAMLError: yaml: ${problem} in File: ${path}`);
+    }
+    return text;
   }
 
   /** Like load, as bytes where the filesystem can give them (binary generator inputs). */
@@ -95,4 +102,26 @@ function isWithin(path: string, root: string): boolean {
 
 function hasAmbiguousSegment(path: string): boolean {
   return path.split('/').some((part) => part !== '' && part !== '.' && part !== '..' && part.includes('..'));
+}
+
+/** go-yaml's reader check of UTF-8 input: its message for the first bad sequence, or undefined. */
+export function invalidUtf8(bytes: Uint8Array): string | undefined {
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i]!;
+    const width = lead < 0x80 ? 1 : (lead & 0xe0) === 0xc0 ? 2 : (lead & 0xf0) === 0xe0 ? 3 : (lead & 0xf8) === 0xf0 ? 4 : 0;
+    if (width === 0) return 'invalid leading UTF-8 octet';
+    if (i + width > bytes.length) return 'incomplete UTF-8 octet sequence';
+    let value = width === 1 ? lead : width === 2 ? lead & 0x1f : width === 3 ? lead & 0x0f : lead & 0x07;
+    for (let k = 1; k < width; k++) {
+      const octet = bytes[i + k]!;
+      if ((octet & 0xc0) !== 0x80) return 'invalid trailing UTF-8 octet';
+      value = (value << 6) | (octet & 0x3f);
+    }
+    if (!(width === 1 || (width === 2 && value >= 0x80) || (width === 3 && value >= 0x800) || (width === 4 && value >= 0x10000))) {
+      return 'invalid length of a UTF-8 sequence';
+    }
+    if ((value >= 0xd800 && value <= 0xdfff) || value > 0x10ffff) return 'invalid Unicode character';
+    i += width;
+  }
+  return undefined;
 }

@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { validateSelector } from './resources/resource-list.js';
 import { Accumulator } from './accumulator.js';
 import { KustomizeError } from './errors.js';
 import { makeTransformerConfig, parseTransformerConfig } from './fieldspecs/config.js';
@@ -281,6 +282,9 @@ export class KustTarget {
     const list: [string, Transformer][] = [];
     const result = { push: (kind: string, ...transformers: Transformer[]) => list.push(...transformers.map((t) => [kind, t] as [string, Transformer])) };
     if (k.patchesStrategicMerge?.length) result.push('PatchStrategicMergeTransformer', patchStrategicMergeTransformer({ paths: k.patchesStrategicMerge }, this.context));
+    const file = posix.join(this.loader.root, this.fileName);
+    (k.patches ?? []).forEach((patch, index) => validateSelector(patch.target, `${file}: patches[${index}]`));
+    (k.patchesJson6902 ?? []).forEach((patch, index) => validateSelector(patch.target, `${file}: patchesJson6902[${index}]`));
     for (const patch of k.patches ?? []) result.push('PatchTransformer', patchTransformer(patch, this.context));
     if (k.namespace) result.push('NamespaceTransformer', namespaceTransformer({ namespace: k.namespace, fieldSpecs: config.namespace }));
     if (k.namePrefix) result.push('PrefixTransformer', affixTransformer('prefix', k.namePrefix, config.namePrefix));

@@ -1,4 +1,5 @@
 import { yamlLibrary } from '../yaml/library.js';
+import { excessiveAliasing } from '../yaml/alias-budget.js';
 import { KustomizeError } from '../errors.js';
 import {
   BUILTIN_COMMON_ANNOTATIONS,
@@ -234,7 +235,9 @@ export function parseTransformerConfig(text: string, fileName: string): Transfor
   };
   const document = yamlLibrary().parseDocument(text, { uniqueKeys: true, version: '1.1' });
   if (document.errors.length > 0) fail(document.errors[0]!.message);
-  const data: unknown = document.toJS();
+  const excessive = excessiveAliasing(document);
+  if (excessive !== undefined) fail(excessive);
+  const data: unknown = document.toJS({ maxAliasCount: -1 });
   const config = emptyTransformerConfig();
   if (data === null || data === undefined) return config;
   if (typeof data !== 'object' || Array.isArray(data)) {

@@ -97,6 +97,7 @@ export function goJsonStringify(value: JsonValue): string {
     return String(value);
   }
   if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'bigint') return value.toString();
   if (Array.isArray(value)) return `[${value.map(goJsonStringify).join(',')}]`;
   const keys = Object.keys(value).sort(compareBytes);
   return `{${keys.map((key) => `${goJsonString(key)}:${goJsonStringify(value[key]!)}`).join(',')}}`;

@@ -13,6 +13,8 @@
  *   `add operation does not apply: doc is missing path: "/spec/x": missing value`.
  */
 import { yamlLibrary } from '../yaml/library.js';
+import { exactInteger } from '../yaml/go-scalars.js';
+import { excessiveAliasing } from '../yaml/alias-budget.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../json.js';
 import { KustomizeError } from '../errors.js';
 
@@ -34,18 +36,34 @@ export function parseJson6902Operations(text: string, fileName: string): Json690
     } catch (e) {
       throw new KustomizeError(`decoding ${fileName}: ${(e as Error).message}`, { cause: e });
     }
+    // JSON.parse rounds integers beyond 2^53; JSON is YAML, so read those texts again exactly.
+    if (/\d{16}/.test(text)) decoded = exactIntegers(yamlLibrary().parse(text, { version: '1.1', intAsBigInt: true }));
   } else {
     // sigs.k8s.io/yaml.YAMLToJSON decodes the first document only
-    const all = yamlLibrary().parseAllDocuments(text, { version: '1.1', uniqueKeys: false });
+    const all = yamlLibrary().parseAllDocuments(text, { version: '1.1', uniqueKeys: false, intAsBigInt: true });
     const doc = Array.isArray(all) ? all[0] : undefined;
     if (doc === undefined) return [];
     if (doc.errors.length > 0) {
       const first = doc.errors[0] as Error;
       throw new KustomizeError(`decoding ${fileName}: error converting YAML to JSON: ${first.message}`, { cause: first });
     }
-    decoded = doc.toJS({ maxAliasCount: -1 });
+    const excessive = excessiveAliasing(doc);
+    if (excessive !== undefined) throw new KustomizeError(`decoding ${fileName}: error converting YAML to JSON: ${excessive}`);
+    decoded = exactIntegers(doc.toJS({ maxAliasCount: -1 }));
   }
   return decodeOperations(decoded, fileName);
+}
+
+/** Integers read as bigints: numbers again where that is exact (see JsonPrimitive). */
+function exactIntegers(value: unknown): unknown {
+  if (typeof value === 'bigint') return exactInteger(value);
+  if (Array.isArray(value)) return value.map(exactIntegers);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = exactIntegers(item);
+    return out;
+  }
+  return value;
 }
 
 /** jsonpatch.DecodePatch: a JSON array of objects (null = empty patch). */
@@ -352,6 +370,8 @@ function jsonEqual(a: JsonValue, b: JsonValue): boolean {
     return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual(a[k] as JsonValue, b[k] as JsonValue));
   }
   if (Array.isArray(b) || isJsonObject(b)) return false;
+  // JSON numbers compare by value, whatever JS type holds them.
+  if ((typeof a === 'bigint' || typeof a === 'number') && (typeof b === 'bigint' || typeof b === 'number')) return String(a) === String(b);
   return JSON.stringify(a) === JSON.stringify(b);
 }
 

@@ -173,7 +173,7 @@ function scalarText(n: Node): string {
   if (n === undefined) return '';
   if (n === null || n === KEEP_NULL) return 'null';
   if (typeof n === 'string') return n;
-  if (typeof n === 'number' || typeof n === 'boolean') return String(n);
+  if (typeof n === 'number' || typeof n === 'bigint' || typeof n === 'boolean') return String(n);
   return '';
 }
 
@@ -216,7 +216,7 @@ function kindName(k: Kind): string {
 }
 
 function invalidKind(expected: Kind, node: Node): KustomizeError {
-  const contents = JSON.stringify(node === KEEP_NULL ? null : node);
+  const contents = JSON.stringify(node === KEEP_NULL ? null : node, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
   return new KustomizeError(
     `wrong node kind: expected ${kindName(expected)} but got ${kindName(kindOf(node))}: node contents:\n${contents}`,
   );
@@ -412,7 +412,7 @@ function determineSmpDirective(patch: Node): Directive {
     delete patch[DIRECTIVE_KEY];
     return d;
   }
-  const tag = patch === null || patch === KEEP_NULL ? '!!null' : typeof patch === 'string' ? '!!str' : typeof patch === 'boolean' ? '!!bool' : Number.isInteger(patch) ? '!!int' : '!!float';
+  const tag = patch === null || patch === KEEP_NULL ? '!!null' : typeof patch === 'string' ? '!!str' : typeof patch === 'boolean' ? '!!bool' : typeof patch === 'bigint' || Number.isInteger(patch) ? '!!int' : '!!float';
   throw new KustomizeError(
     `no implemented strategic merge patch strategy for '${tag}' ('${scalarText(patch)}\n')`,
   );

@@ -112,7 +112,7 @@ class ReferenceFixer {
     return this.setScalar(value);
   }
 
-  private setScalar(value: string | number | boolean): string | undefined {
+  private setScalar(value: string | number | bigint | boolean): string | undefined {
     const oldName = String(value);
     const referral = this.selectReferral(oldName, this.candidates, allNamesAreTheSame);
     if (referral === undefined) return undefined;

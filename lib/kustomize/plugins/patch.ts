@@ -47,7 +47,9 @@ export function patchTransformer(config: PatchTransformerConfig, context: Plugin
   if (smError !== undefined) {
     try {
       jsonOperations = parseJson6902Operations(text, path || '[inline patch]');
-    } catch {
+    } catch (error) {
+      // A hostile patch keeps its own clear reason.
+      if (/excessive aliasing/.test((error as Error).message)) throw error;
       throw new KustomizeError(`unable to parse SM or JSON patch from ${source}`);
     }
   }

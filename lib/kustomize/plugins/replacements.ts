@@ -386,6 +386,7 @@ function goJsonMarshal(value: JsonValue, indent: string, prefix: string): string
     return `{${keys.map((key) => `${newline}${goJsonString(key)}${colon}${goJsonMarshal(value[key]!, indent, prefix + indent)}`).join(',')}${close}}`;
   }
   if (typeof value === 'string') return goJsonString(value);
+  if (typeof value === 'bigint') return value.toString();
   return JSON.stringify(value);
 }
 

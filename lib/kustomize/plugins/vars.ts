@@ -10,7 +10,7 @@ import type { ResourceList } from '../resources/resource-list.js';
 const DEFAULT_FIELD_PATH = 'metadata.name';
 
 /** A var's value: kustomize only substitutes these primitive kinds; maps/lists stay `$(VAR)`. */
-type VarValue = string | number | boolean | JsonValue[] | { [key: string]: JsonValue } | null;
+type VarValue = string | number | bigint | boolean | JsonValue[] | { [key: string]: JsonValue } | null;
 
 /** The gvk a var's objref names: `apiVersion` wins over group/version (kustomize's Target.GVK). */
 export function varTargetGvk(v: VarConfig): Gvk {
@@ -64,7 +64,7 @@ export function resolveVars(resources: ResourceList, vars: readonly VarConfig[],
   const values = new Map<string, VarValue>();
   for (const v of sorted) values.set(v.name, findVarValue(resources, v));
   if (values.size === 0) return;
-  const mapping = (name: string): string | number | boolean => {
+  const mapping = (name: string): string | number | bigint | boolean => {
     const value = values.get(name);
     if (value === undefined || value === null || typeof value === 'object') return `$(${name})`;
     return value;
@@ -119,7 +119,7 @@ export function varFieldPathSegments(path: string): FieldPathSegment[] {
     .map((part) => parseDotSegment(part, 'getter'));
 }
 
-type Mapping = (name: string) => string | number | boolean;
+type Mapping = (name: string) => string | number | bigint | boolean;
 
 /** refvar.Filter.set: strings in scalars, in map values, in sequences (which must hold only strings). */
 function expandNode(value: JsonValue, mapping: Mapping): JsonValue | undefined {
@@ -147,7 +147,7 @@ function expandNode(value: JsonValue, mapping: Mapping): JsonValue | undefined {
  * literal `$`, anything else after `$` is kept. When the whole input is exactly one `$(NAME)`
  * the mapped value is returned with its own type (a number stays a number).
  */
-export function expandVars(input: string, mapping: Mapping): string | number | boolean {
+export function expandVars(input: string, mapping: Mapping): string | number | bigint | boolean {
   let out = '';
   let checkpoint = 0;
   for (let cursor = 0; cursor < input.length; cursor++) {
@@ -178,7 +178,7 @@ export function expandVars(input: string, mapping: Mapping): string | number | b
 }
 
 /** Go's `%v` for the primitive var values. */
-function formatGoValue(value: string | number | boolean): string {
+function formatGoValue(value: string | number | bigint | boolean): string {
   if (typeof value !== 'number' || Number.isInteger(value)) return String(value);
   // %v of a float64 is %g with the shortest digits, switching to exponent form at 1e21.
   const exponent = Math.floor(Math.log10(Math.abs(value)));

@@ -115,12 +115,11 @@ export class ResourceList {
 
   /** Kustomize's ResMap.Select: regexes on original or current name/namespace, gvk, selectors. */
   select(selector: Selector): Resource[] {
-    const anchored = (pattern: string | undefined) => (pattern ? new RegExp(`^(?:${pattern})$`) : undefined);
-    const group = anchored(selector.group);
-    const version = anchored(selector.version);
-    const kind = anchored(selector.kind);
-    const name = anchored(selector.name);
-    const namespace = anchored(selector.namespace);
+    const group = selectorRegex(selector, 'group');
+    const version = selectorRegex(selector, 'version');
+    const kind = selectorRegex(selector, 'kind');
+    const name = selectorRegex(selector, 'name');
+    const namespace = selectorRegex(selector, 'namespace');
     const labels = selector.labelSelector ? parseLabelSelector(selector.labelSelector) : undefined;
     const annotations = selector.annotationSelector ? parseLabelSelector(selector.annotationSelector) : undefined;
     return this.items.filter((resource) => {
@@ -188,4 +187,34 @@ function mergeStringMapField(target: Resource, existing: Resource, field: 'data'
   const merged: JsonObject = { ...(isJsonObject(before) ? before : {}), ...(isJsonObject(after) ? after : {}) };
   if (Object.keys(merged).length === 0) delete target.obj[field];
   else target.obj[field] = merged;
+}
+
+const SELECTOR_REGEX_FIELDS = ['group', 'version', 'kind', 'name', 'namespace'] as const;
+
+/**
+ * A selector field as kustomize matches it (an anchored regular expression). An invalid one is
+ * the user's error: `target.name: error parsing regexp: ...: \`^(?:a(b)$\``, one line.
+ */
+export function selectorRegex(selector: Selector, field: (typeof SELECTOR_REGEX_FIELDS)[number]): RegExp | undefined {
+  const pattern = selector[field];
+  if (!pattern) return undefined;
+  const source = `^(?:${pattern})$`;
+  try {
+    return new RegExp(source);
+  } catch (error) {
+    const reason = ((error as Error).message.split(': ').pop() ?? 'invalid regular expression').toLowerCase();
+    throw new KustomizeError(`target.${field}: error parsing regexp: ${reason}: \`${source}\``);
+  }
+}
+
+/** Compiles every pattern of a selector now, so a bad one is reported where it was written. */
+export function validateSelector(selector: Selector | undefined, where: string): void {
+  if (!selector) return;
+  for (const field of SELECTOR_REGEX_FIELDS) {
+    try {
+      selectorRegex(selector, field);
+    } catch (error) {
+      throw new KustomizeError(`${where}.${(error as Error).message}`);
+    }
+  }
 }

@@ -165,10 +165,11 @@ interface ScalarEvent {
 }
 
 /** go-yaml v2 encoder: a JSON scalar to the text and requested style of its scalar event. */
-function scalarEvent(value: string | number | boolean | null): ScalarEvent {
+function scalarEvent(value: string | number | bigint | boolean | null): ScalarEvent {
   if (value === null) return { text: 'null', style: Style.Plain };
   if (typeof value === 'boolean') return { text: value ? 'true' : 'false', style: Style.Plain };
   if (typeof value === 'number') return { text: formatNumberLikeKustomize(value), style: Style.Plain };
+  if (typeof value === 'bigint') return { text: value.toString(), style: Style.Plain };
   // encode.go stringv: literal when multi-line, plain unless it would read back as another type.
   if (value.indexOf('\n') >= 0) return { text: value, style: Style.Literal };
   return { text: value, style: v2NeedsQuoting(value) ? Style.Double : Style.Plain };

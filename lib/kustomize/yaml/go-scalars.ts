@@ -105,7 +105,7 @@ const V2_FALSE = new Set(['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE',
  * file: `yes`/`on`/`y` are booleans there. Numbers and timestamps resolve as in v3 (a timestamp
  * becomes its JSON string, as YAMLToJSON does).
  */
-export function resolvePlainV2(s: string): string | number | boolean | null {
+export function resolvePlainV2(s: string): string | number | bigint | boolean | null {
   if (!v2NeedsQuoting(s)) return s;
   if (V2_TRUE.has(s)) return true;
   if (V2_FALSE.has(s)) return false;
@@ -114,7 +114,7 @@ export function resolvePlainV2(s: string): string | number | boolean | null {
 }
 
 /** go-yaml v3 resolution of a plain scalar into the value kustomize ends up serialising. */
-export function resolvePlainV3(s: string): string | number | boolean | null {
+export function resolvePlainV3(s: string): string | number | bigint | boolean | null {
   switch (s) {
     case '': case '~': case 'null': case 'Null': case 'NULL':
       return null;
@@ -139,7 +139,7 @@ export function resolvePlainV3(s: string): string | number | boolean | null {
   if (ts !== undefined) return ts; // a time.Time, which encoding/json prints as RFC 3339
   const plain = s.indexOf('_') >= 0 ? s.replace(/_/g, '') : s;
   const i = goParseIntBase0(plain);
-  if (i !== undefined) return Number(i);
+  if (i !== undefined) return exactInteger(i);
   if (YAML_STYLE_FLOAT.test(plain)) {
     const f = Number(plain);
     if (Number.isFinite(f)) return f;
@@ -148,19 +148,26 @@ export function resolvePlainV3(s: string): string | number | boolean | null {
     const m = /^([+-]?)([01]+)$/.exec(plain.slice(2));
     if (m) {
       const v = BigInt('0b' + m[2]) * (m[1] === '-' ? -1n : 1n);
-      if (v >= INT64_MIN && v <= UINT64_MAX) return Number(v);
+      if (v >= INT64_MIN && v <= UINT64_MAX) return exactInteger(v);
     }
   } else if (plain.startsWith('-0b')) {
     const m = /^[01]+$/.exec(plain.slice(3));
-    if (m && -BigInt('0b' + m[0]) >= INT64_MIN) return Number(-BigInt('0b' + m[0]));
+    if (m && -BigInt('0b' + m[0]) >= INT64_MIN) return exactInteger(-BigInt('0b' + m[0]));
   } else if (plain.startsWith('0o')) {
     const m = /^[0-7]+$/.exec(plain.slice(2));
-    if (m && BigInt('0o' + m[0]) <= INT64_MAX) return Number(BigInt('0o' + m[0]));
+    if (m && BigInt('0o' + m[0]) <= INT64_MAX) return exactInteger(BigInt('0o' + m[0]));
   } else if (plain.startsWith('-0o')) {
     const m = /^[0-7]+$/.exec(plain.slice(3));
-    if (m && -BigInt('0o' + m[0]) >= INT64_MIN) return Number(-BigInt('0o' + m[0]));
+    if (m && -BigInt('0o' + m[0]) >= INT64_MIN) return exactInteger(-BigInt('0o' + m[0]));
   }
   return s;
+}
+
+const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A Go int64/uint64 as a JS value: a number while exact, else the bigint (every digit kept). */
+export function exactInteger(v: bigint): number | bigint {
+  return v <= SAFE_MAX && v >= -SAFE_MAX ? Number(v) : v;
 }
 
 // --- timestamps ---------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import { KustomizeError } from '../errors.js';
 import { fastParsePiece } from './fast-parse.js';
 import { resolvePlainV3 } from './go-scalars.js';
 import { markEmpty, markPlain, markQuoted } from './scalar-meta.js';
+import { excessiveAliasing } from './alias-budget.js';
 
 export interface ParseYamlOptions {
   /**
@@ -91,7 +92,9 @@ function splitDocuments(text: string, fileName: string): string[] {
  * Throws YamlSyntaxError (message `MalformedYAMLError: yaml: line N: ... in File: <fileName>`).
  */
 export function parseYamlDocuments(text: string, fileName: string, options: ParseYamlOptions = {}): JsonValue[] {
-  const src = text.indexOf('\r\n') >= 0 ? text.replace(/\r\n/g, '\n') : text;
+  // A UTF-8 byte-order mark starts the stream; it is not part of the first key.
+  const unmarked = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const src = unmarked.indexOf('\r\n') >= 0 ? unmarked.replace(/\r\n/g, '\n') : unmarked;
   const pieces = splitDocuments(src, fileName);
   const out: JsonValue[] = [];
   for (let i = 0; i < pieces.length; i++) {
@@ -131,6 +134,10 @@ function decodePiece(piece: string, fileName: string, options: ParseYamlOptions)
   const ctx: Ctx = { doc, fileName, piece, lineCounter, dupError: options.duplicateKeys === 'error', aliasDepth: 0 };
   const root = doc.contents as YNode | null;
   if (root === null) return undefined;
+  if (piece.indexOf('*') >= 0) {
+    const excessive = excessiveAliasing(doc);
+    if (excessive !== undefined) throw new YamlSyntaxError(excessive, fileName, undefined);
+  }
   if (!piece.endsWith('\n')) dropInventedLineBreak(root, piece);
   return toValue(root, ctx);
 }
@@ -181,7 +188,10 @@ function toValue(node: YNode | null | undefined, ctx: Ctx): JsonValue {
     for (let i = 0; i < items.length; i++) arr[i] = toValue(items[i], ctx);
     return arr;
   }
-  if (Y().isMap(node)) return mapValue(node.items as { key: unknown; value: unknown }[], ctx);
+  if (Y().isMap(node)) {
+    if (!node.flow) refuseEmptyKey(node, ctx);
+    return mapValue(node.items as { key: unknown; value: unknown }[], ctx);
+  }
   return null;
 }
 
@@ -249,6 +259,26 @@ function keyString(key: unknown, ctx: Ctx): string {
 function lineOf(node: unknown, ctx: Ctx): number {
   const range = (node as { range?: [number, number, number] } | null)?.range;
   return range ? ctx.lineCounter.linePos(range[0]).line : 0;
+}
+
+/**
+ * `: x` in a block mapping: the `yaml` package reads an empty key, go-yaml stops with "did not
+ * find expected key" (at the 0-based line where the mapping starts, or the line of the ':' when
+ * that is 0).
+ */
+function refuseEmptyKey(node: YNode, ctx: Ctx): void {
+  for (const pair of (node as { items: { key: unknown; value: unknown }[] }).items) {
+    const key = pair.key;
+    const empty =
+      key === null ||
+      key === undefined ||
+      (Y().isScalar(key) && key.type === 'PLAIN' && key.tag === undefined && key.source === '' && key.range?.[0] === key.range?.[1]);
+    if (!empty) continue;
+    const start = lineOf(node, ctx) - 1;
+    const at = pair.value !== null && pair.value !== undefined ? lineOf(pair.value, ctx) - 1 : start;
+    const line = start > 0 ? start : at;
+    throw new YamlSyntaxError(`yaml: line ${line}: did not find expected key`, ctx.fileName, line);
+  }
 }
 
 function mapValue(items: { key: unknown; value: unknown }[], ctx: Ctx): JsonObject {
