@@ -1,6 +1,8 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { functionObservability, stepKeys } from '../../../../lib/adapters/aws/observability.js';
@@ -146,5 +148,43 @@ describe('the task token is never logged', () => {
     expect(error).toBeDefined();
     expect(json(lines)).toContainEqual(expect.objectContaining({ level: 'ERROR', runId: 'web-1-2', environment: 'app-dev' }));
     expect(lines.join('\n')).not.toContain(TOKEN);
+  });
+
+  it('request-approval logs its run, environment and approval id; never the token nor a signed link', async () => {
+    const secrets = mockClient(SecretsManagerClient);
+    const sns = mockClient(SNSClient);
+    vi.stubEnv('BUCKET_NAME', 'bkt');
+    vi.stubEnv('APPROVAL_URL', 'https://approve.example');
+    vi.stubEnv('APPROVAL_KEY_SECRET_ARN', 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:k');
+    vi.stubEnv('TOPIC_ARN', 'arn:aws:sns:eu-west-1:111111111111:t');
+    const run = {
+      schemaVersion: 1, runId: 'web-1-2', status: 'RUNNING', createdAt: 'x', updatedAt: 'x', skipped: [], warnings: [],
+      build: { org: 'acme', service: 'web', commitSha: 'abcdef1', branch: 'main', image: 'img', triggeredBy: 'dev@acme.io' },
+      tasks: [{ index: 0, overlay: 'prod', env: 'app-prod', gated: true, status: 'PENDING', approvers: ['ops@acme.io'], minApprovals: 1, references: { secrets: [], variables: [] } }],
+    };
+    let stored = JSON.stringify(run);
+    s3.on(GetObjectCommand).rejects(Object.assign(new Error('no such key'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }));
+    s3.on(GetObjectCommand, { Key: 'runs/web-1-2/run.json' }).callsFake(async () => ({ Body: { transformToString: async () => stored } as never, ETag: '"e1"' }));
+    s3.on(PutObjectCommand).callsFake(async (input: { Key: string; Body: string }) => {
+      if (input.Key === 'runs/web-1-2/run.json') stored = String(input.Body);
+      return { ETag: '"e1"' };
+    });
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ current: 'k1', keys: { k1: 'a-signing-key-of-enough-length-0123456789' } }) });
+    sns.on(PublishCommand).resolves({ MessageId: 'm1' });
+    const { handler } = (await import('../../../../functions/request-approval/index.js')) as unknown as { handler: (event: unknown, context?: unknown) => Promise<unknown> };
+    const event = { runId: 'web-1-2', task: { index: 0, overlay: 'prod', env: 'app-prod', kind: 'K', name: 'n', digest: 'a'.repeat(64), manifestKey: 'runs/web-1-2/manifests/a.yaml', gated: true, approvalTimeoutSeconds: 3600, stackJobTimeoutSeconds: 60 }, taskToken: TOKEN };
+
+    const { lines, error } = await captured(() => handler(event, CONTEXT));
+
+    expect(error).toBeUndefined();
+    expect(json(lines)).toContainEqual(expect.objectContaining({ function: 'request-approval', runId: 'web-1-2', environment: 'app-prod', outcome: { approvalId: expect.any(String) } }));
+    const text = lines.join('\n');
+    expect(text).not.toContain(TOKEN);
+    expect(text).not.toContain('sig=');
+    // The link went to the approver, and the token to the gate record only.
+    expect(JSON.stringify(sns.commandCalls(PublishCommand)[0]!.args[0].input)).toContain('sig=');
+    const gate = s3.commandCalls(PutObjectCommand).find((call) => String(call.args[0].input.Key).startsWith('approvals/'))!;
+    expect(String(gate.args[0].input.Body)).toContain(TOKEN);
   });
 });
