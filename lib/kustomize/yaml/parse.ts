@@ -134,10 +134,6 @@ function decodePiece(piece: string, fileName: string, options: ParseYamlOptions)
   const ctx: Ctx = { doc, fileName, piece, lineCounter, dupError: options.duplicateKeys === 'error', aliasDepth: 0 };
   const root = doc.contents as YNode | null;
   if (root === null) return undefined;
-  if (piece.indexOf('*') >= 0) {
-    const excessive = excessiveAliasing(doc);
-    if (excessive !== undefined) throw new YamlSyntaxError(excessive, fileName, undefined);
-  }
   if (!piece.endsWith('\n')) dropInventedLineBreak(root, piece);
   return toValue(root, ctx);
 }
@@ -174,6 +170,7 @@ interface Ctx {
   lineCounter: LineCounter;
   dupError: boolean;
   aliasDepth: number;
+  aliasesChecked?: boolean;
 }
 
 const TAG = 'tag:yaml.org,2002:';
@@ -195,7 +192,16 @@ function toValue(node: YNode | null | undefined, ctx: Ctx): JsonValue {
   return null;
 }
 
+/** Before the first alias of a document is expanded, the whole document's expansion is bounded. */
+function checkAliasBudget(ctx: Ctx): void {
+  if (ctx.aliasesChecked) return;
+  ctx.aliasesChecked = true;
+  const excessive = excessiveAliasing(ctx.doc);
+  if (excessive !== undefined) throw new YamlSyntaxError(excessive, ctx.fileName, undefined);
+}
+
 function aliasValue(node: Alias, ctx: Ctx): JsonValue {
+  checkAliasBudget(ctx);
   const target = node.resolve(ctx.doc) as YNode | undefined;
   if (target === undefined) {
     throw new YamlSyntaxError(`yaml: unknown anchor '${node.source}' referenced`, ctx.fileName, undefined);
@@ -344,6 +350,7 @@ function mergeSources(merge: unknown, ctx: Ctx): JsonObject[] {
   const asMap = (n: unknown): JsonObject => {
     let target = n;
     if (Y().isAlias(n)) {
+      checkAliasBudget(ctx);
       target = n.resolve(ctx.doc);
       if (target === undefined) {
         throw new YamlSyntaxError(`yaml: unknown anchor '${n.source}' referenced`, ctx.fileName, undefined);
