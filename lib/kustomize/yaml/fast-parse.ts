@@ -199,15 +199,48 @@ class FastParser {
       if (hash >= 0) end = hash;
       const text = rest.slice(0, end).trimEnd();
       if (text.indexOf(': ') >= 0 || text.endsWith(':')) throw BAIL;
-      value = this.resolvePlain(text);
+      this.i++;
+      const folded = hash < 0 ? this.plainContinuation(text, parentIndent) : text;
+      value = this.resolvePlain(folded);
       this.style = PLAIN;
-      this.plainText = text;
-      after = '';
+      this.plainText = folded;
+      this.noContinuation(parentIndent);
+      return value;
     }
     if (after !== '' && !/^\s*(#.*)?$/.test(after)) throw BAIL;
     this.i++;
     this.noContinuation(parentIndent);
     return value;
+  }
+
+  /**
+   * The continuation lines of a plain scalar (deeper than `parentIndent`), folded as YAML does:
+   * one line break is a space, n blank lines are n newlines. Anything on those lines that could
+   * be syntax (`: `, ` #`, a leading `- `) is left to the full parser. A comment line ends it.
+   */
+  private plainContinuation(first: string, parentIndent: number): string {
+    let out = first;
+    let blanks = 0;
+    let j = this.i;
+    let end = this.i;
+    for (; j < this.lines.length; j++) {
+      const l = this.lines[j]!;
+      if (l.text === '') {
+        blanks++;
+        continue;
+      }
+      if (l.indent <= parentIndent) break;
+      const t = l.text;
+      if (t.charCodeAt(0) === 35) break;
+      if (t.indexOf(': ') >= 0 || t.endsWith(':') || t.indexOf(' #') >= 0 || t.charCodeAt(0) === 45) throw BAIL;
+      out += blanks === 0 ? ` ${t.trimEnd()}` : `${'\n'.repeat(blanks)}${t.trimEnd()}`;
+      blanks = 0;
+      end = j + 1;
+    }
+    if (end === this.i) return first;
+    if (end === this.lines.length && !this.endsWithNewline) throw BAIL;
+    this.i = end;
+    return out;
   }
 
   /** A deeper line after a one-line scalar would continue it (multi-line scalar): give up. */

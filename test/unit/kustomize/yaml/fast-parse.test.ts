@@ -64,8 +64,27 @@ describe('fast path agrees with the full parser', () => {
     expect(fastParsePiece(samples.literal!)).toBeDefined();
   });
   it('gives up on constructs it does not handle', () => {
-    for (const t of ['a: &x 1\nb: *x\n', 'a: [1, 2]\n', 'a: !t x\n', 'a: >\n  x\n', 'a: b\n  c\n', 'a: 1\na: 2\n', '<<: {}\n', 'a: "x\n  y"\n', 'a: b: c\n']) {
+    for (const t of ['a: &x 1\nb: *x\n', 'a: [1, 2]\n', 'a: !t x\n', 'a: >\n  x\n', 'a: 1\na: 2\n', '<<: {}\n', 'a: "x\n  y"\n', 'a: b: c\n']) {
       expect(fastParsePiece(t), t).toBeUndefined();
+    }
+  });
+});
+
+describe('fast path: multi-line plain scalars', () => {
+  it('folds continuation lines like the full parser, and leaves doubtful ones to it', () => {
+    const texts = [
+      'a: one\n  two\n\n  three\n\n\nb: x\n',
+      'l:\n- one\n  two\n- three\n',
+      'a:\n  b: one\n    two   \n  c: 1\n',
+      'a: 12\n  34\n',
+      'a: one\n  # comment\nb: 2\n',
+    ];
+    for (const text of texts) {
+      expect(fastParsePiece(text)?.value, text).toEqual(parseYamlDocuments(text, 'x.yaml', { fullParserOnly: true })[0]);
+    }
+    expect(fastParsePiece('a: one\n  two\n')?.value).toEqual({ a: 'one two' });
+    for (const doubtful of ['a: one\n  two: x\n', 'a: one\n  - two\n', 'a: one\n  two #c\n', 'a: one\n  two']) {
+      expect(fastParsePiece(doubtful), doubtful).toBeUndefined();
     }
   });
 });
