@@ -10,8 +10,10 @@ import {
   TreatMissingData,
   type IMetric,
 } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IProject } from 'aws-cdk-lib/aws-codebuild';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -36,6 +38,19 @@ export function logLevel(scope: Construct): string {
 /** `arn:<partition>:states:<region>:<account>:execution:<stateMachineName>:`: a run id (the execution's name) appended names its execution. */
 export function executionArnPrefix(scope: Construct, stateMachineName: string): string {
   return Stack.of(scope).formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName}:`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+}
+
+/**
+ * Where the alarms notify: cdk.json context `stageline:alarmTopicArn`, an SNS topic of yours
+ * (paging, email, chat). Unset: the alarms have no action (the dashboard and the console show them).
+ */
+export function alarmTopicArn(scope: Construct): string | undefined {
+  const value: unknown = scope.node.tryGetContext('stageline:alarmTopicArn');
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string' || !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(value)) {
+    throw new Error(`stageline:alarmTopicArn: expected an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>), got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 export interface ObservabilityProps {
@@ -144,6 +159,12 @@ export class Observability extends Construct {
       new GraphWidget({ title: 'Function throttles', width: 8, left: perFunction((fn, label) => fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum', label })) }),
       new GraphWidget({ title: 'Function duration (p99, ms)', width: 8, left: perFunction((fn, label) => fn.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label })) }),
     );
+    const topicArn = alarmTopicArn(this);
+    if (topicArn) {
+      const action = new SnsAction(Topic.fromTopicArn(this, 'AlarmTopic', topicArn));
+      for (const alarm of [this.executionsAlarm, props.deadLetterAlarm, ...Object.values(this.functionErrorAlarms)]) alarm.addAlarmAction(action);
+    }
+
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Dead-letter queue depth',

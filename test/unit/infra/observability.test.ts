@@ -49,6 +49,16 @@ describe('alarms', () => {
     expect(onQueue[0]![1].Properties['Dimensions']).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }]);
   });
 
+  it('no alarm has an action unless stageline:alarmTopicArn names a topic; then every alarm notifies it', () => {
+    for (const [, alarm] of alarms()) expect(alarm.Properties['AlarmActions']).toBeUndefined();
+    const topic = 'arn:aws:sns:eu-west-1:111111111111:ops-pager';
+    const { template: notifying } = synthesize({}, { 'stageline:alarmTopicArn': topic });
+    const all = Object.values(notifying.findResources('AWS::CloudWatch::Alarm'));
+    expect(all.length).toBe(FUNCTION_NAMES.length + 2);
+    for (const alarm of all) expect(alarm['Properties'].AlarmActions).toEqual([topic]);
+    expect(() => synthesize({}, { 'stageline:alarmTopicArn': 'ops-pager' })).toThrow(/stageline:alarmTopicArn: expected an SNS topic ARN/);
+  });
+
   it('every alarm says what it means', () => {
     for (const [, alarm] of alarms()) expect(alarm.Properties['AlarmDescription']).toMatch(/^Stageline: /);
   });
