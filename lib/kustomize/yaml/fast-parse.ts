@@ -180,7 +180,7 @@ class FastParser {
       value = r.value;
       after = r.after;
     } else if (c === "'") {
-      const r = parseSingleQuoted(rest);
+      const r = this.singleQuotedLines(rest, parentIndent);
       value = r.value;
       after = r.after;
     } else if (c === '|') {
@@ -241,6 +241,62 @@ class FastParser {
     if (end === this.lines.length && !this.endsWithNewline) throw BAIL;
     this.i = end;
     return out;
+  }
+
+  /**
+   * A single-quoted scalar, on one line or several. Line breaks fold as in YAML flow scalars
+   * (whitespace around a break is dropped; one break is a space, n blank lines are n newlines).
+   * Continuation lines must be deeper than `parentIndent`; an empty first or last segment is left
+   * to the full parser. On return the current line is the one with the closing quote.
+   */
+  private singleQuotedLines(rest: string, parentIndent: number): { value: string; after: string } {
+    let out = '';
+    let blanks = 0;
+    let j = this.i;
+    let text = rest.slice(1);
+    for (let first = true; ; first = false) {
+      let segment = '';
+      let k = 0;
+      let close = -1;
+      for (;;) {
+        const q = text.indexOf("'", k);
+        if (q < 0) {
+          segment += text.slice(k);
+          break;
+        }
+        if (text[q + 1] === "'") {
+          segment += `${text.slice(k, q)}'`;
+          k = q + 2;
+          continue;
+        }
+        segment += text.slice(k, q);
+        close = q;
+        break;
+      }
+      if (close < 0) segment = segment.trimEnd();
+      if (first) {
+        if (close >= 0) {
+          this.i = j;
+          return { value: segment, after: text.slice(close + 1) };
+        }
+        if (segment === '') throw BAIL;
+        out = segment;
+      } else {
+        if (segment === '') throw BAIL;
+        out += blanks === 0 ? ` ${segment}` : '\n'.repeat(blanks);
+        if (blanks > 0) out += segment;
+      }
+      if (close >= 0) {
+        this.i = j;
+        return { value: out, after: text.slice(close + 1) };
+      }
+      blanks = 0;
+      for (j++; j < this.lines.length && this.lines[j]!.text === ''; j++) blanks++;
+      if (j >= this.lines.length) throw BAIL;
+      const next = this.lines[j]!;
+      if (next.indent <= parentIndent) throw BAIL;
+      text = next.text;
+    }
   }
 
   /** A deeper line after a one-line scalar would continue it (multi-line scalar): give up. */

@@ -88,3 +88,22 @@ describe('fast path: multi-line plain scalars', () => {
     }
   });
 });
+
+describe('fast path: multi-line single-quoted scalars', () => {
+  it('folds them like the full parser', () => {
+    const texts = [
+      "a: 'one   \n  two''s\n\n  three'\nb: x\n",
+      "l:\n- 'one\n  two'   # c\n- 'x'\n",
+      "a:\n  b: 'it''s\n    fine  '\n  c: 1\n",
+      "a: 'x'\n",
+    ];
+    for (const text of texts) {
+      const fast = fastParsePiece(text);
+      expect(fast, text).toBeDefined();
+      expect(fast!.value, text).toEqual(parseYamlDocuments(text, 'x.yaml', { fullParserOnly: true })[0]);
+    }
+    for (const doubtful of ["a: 'one\ntwo'\n", "a: '\n  two'\n", "a: 'one\n  '\n", "a: 'one\n  two\n"]) {
+      expect(fastParsePiece(doubtful), doubtful).toBeUndefined();
+    }
+  });
+});
