@@ -181,20 +181,23 @@ class CachingFileSystem implements FileSystem {
 
 /**
  * Writes to fd 1 synchronously: no stdout stream is set up (that costs milliseconds of start-up),
- * and the output is complete when the command returns. A non-blocking stdout that is full
- * (EAGAIN) gets the rest through process.stdout, which waits for it.
+ * and the output is complete, in order, when the command returns. A non-blocking stdout that is
+ * full (EAGAIN: a pipe whose reader is slower) is waited for, a millisecond at a time.
  */
 function writeStdout(text: string): void {
   if (text === '') return;
   const buffer = Buffer.from(text, 'utf8');
   let offset = 0;
-  try {
-    while (offset < buffer.length) offset += writeSync(1, buffer, offset, buffer.length - offset);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-    process.stdout.write(buffer.subarray(offset));
+  while (offset < buffer.length) {
+    try {
+      offset += writeSync(1, buffer, offset, buffer.length - offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      Atomics.wait(pause, 0, 0, 1);
+    }
   }
 }
+const pause = new Int32Array(new SharedArrayBuffer(4));
 
 function writeAtomically(path: string, content: string): void {
   mkdirSync(join(path, '..'), { recursive: true });

@@ -58,6 +58,18 @@ describe('stageline kustomize build DIR DIR…', () => {
     expect(stderr).toBe('error: 1 of 3 directories failed to build (see their "error" lines)\n');
   });
 
+  it('eight directories or more (built in a worker thread with a larger heap) give the same bytes and exit codes', () => {
+    const dirs = [dev, production, empty, dev, production, empty, dev, production];
+    const text = stageline(['kustomize', 'build', ...dirs]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toBe(dirs.map((dir) => `# dir: ${dir}\n${single(dir)}`).join('---\n'));
+    const json = stageline(['kustomize', 'build', '--json', ...dirs, broken]);
+    expect(json.code).toBe(1);
+    expect(json.stdout.trimEnd().split('\n').map((line) => (JSON.parse(line) as { dir: string }).dir)).toEqual([...dirs, broken]);
+    expect(json.stderr).toBe('error: 1 of 9 directories failed to build (see their "error" lines)\n');
+    expect(stageline(['kustomize', 'build', ...dirs, '--frobnicate']).stderr).toContain("unknown option '--frobnicate'");
+  });
+
   it('--json with one directory is one line, exit 0', () => {
     const { code, stdout } = stageline(['kustomize', 'build', dev, '--json']);
     expect(code).toBe(0);
