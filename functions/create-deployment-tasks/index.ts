@@ -1,4 +1,4 @@
-// Lambda entry (ESM, bundled by NodejsFunction with the the S3 client bundled, the other SDK clients from the runtime).
+// Lambda entry (ESM, bundled by NodejsFunction: the S3 client inside, the other SDK clients from the runtime).
 // Adapters are built once per container, at module scope; the handler only calls the domain step.
 import { functionObservability, stepKeys } from '../../lib/adapters/aws/observability.js';
 import { requireEnv } from '../../lib/adapters/aws/lambda-environment.js';

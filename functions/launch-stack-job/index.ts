@@ -1,4 +1,4 @@
-// Lambda entry (ESM, bundled by NodejsFunction with the the S3 client bundled, the other SDK clients from the runtime).
+// Lambda entry (ESM, bundled by NodejsFunction: the S3 client inside, the other SDK clients from the runtime).
 // Invoked with .waitForTaskToken: it returns once the build is started; the runner reports back.
 // The job (with the task token) goes to the bucket; the build gets only its key.
 import { CodeBuildStackJobLauncher } from '../../lib/adapters/aws/codebuild-stack-job-launcher.js';

@@ -1,4 +1,4 @@
-// Lambda entry (ESM, bundled by NodejsFunction with the the S3 client bundled, the other SDK clients from the runtime).
+// Lambda entry (ESM, bundled by NodejsFunction: the S3 client inside, the other SDK clients from the runtime).
 // Invoked with .waitForTaskToken: opens the gate, emails each approver a personal signed link.
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { functionObservability, stepKeys } from '../../lib/adapters/aws/observability.js';

@@ -1,4 +1,4 @@
-// Lambda entry (ESM, bundled by NodejsFunction with the the S3 client bundled, the other SDK clients from the runtime).
+// Lambda entry (ESM, bundled by NodejsFunction: the S3 client inside, the other SDK clients from the runtime).
 // Target of the EventBridge rule on the runner project's builds ending FAILED / FAULT / STOPPED /
 // TIMED_OUT: fails the stack-job step at once when the build died before the runner reported.
 import { functionObservability } from '../../lib/adapters/aws/observability.js';

@@ -1,4 +1,4 @@
-// Lambda entry (ESM, bundled by NodejsFunction with the the S3 client bundled, the other SDK clients from the runtime).
+// Lambda entry (ESM, bundled by NodejsFunction: the S3 client inside, the other SDK clients from the runtime).
 // Target of the `Build Completed` and S3 `builds/*/*/build.json` EventBridge rules.
 import { functionObservability } from '../../lib/adapters/aws/observability.js';
 import { requireEnv } from '../../lib/adapters/aws/lambda-environment.js';
