@@ -121,6 +121,38 @@ export function buildProgram(io: CliIo): Command {
     await deployCommand(options, io);
   });
 
+  localStore(
+    program
+      .command('check')
+      .description('Look up every secret and variable reference of the environments a branch deploys: where each was found, never a value')
+      .option('--env <env>', 'only this environment or overlay (repeatable)', collect, [])
+      .option('--branch <branch>', 'the triggering branch (default: the git branch, else main)')
+      .option('--org-config <file>', 'organization config (default .stageline/organization.yaml)')
+      .option('--secrets-file <file>', 'local secret source (default .stageline/secrets.yaml)')
+      .option('--variables-file <file>', 'local variable source (default .stageline/variables.yaml)')
+      .option('--json', 'print JSON'),
+  ).action(async (options) => {
+    const { checkCommand } = await import('./commands/check.js');
+    await checkCommand(options, io);
+  });
+
+  const deploymentsOf = (command: Command) =>
+    localStore(command)
+      .option('--org-config <file>', 'organization config (default .stageline/organization.yaml)')
+      .option('--bucket <name>', "read the AWS stack's bucket instead of the local store")
+      .option('--region <region>', 'AWS: the region (default from the environment or profile)')
+      .option('--json', 'print JSON');
+  deploymentsOf(program.command('environments').description('What is deployed in each environment (commit, image, digest, run, when, approved by) and what is in flight')).action(
+    async (options) => {
+      const { environmentsCommand } = await import('./commands/environments.js');
+      await environmentsCommand(options, io);
+    },
+  );
+  deploymentsOf(program.command('history').description("One environment's deployments, newest first").argument('<env>', 'environment')).action(async (env: string, options) => {
+    const { historyCommand } = await import('./commands/environments.js');
+    await historyCommand({ ...options, env }, io);
+  });
+
   localStore(program.command('runs').description('List runs in the local store, newest first').option('--json', 'print JSON')).action(async (options) => {
     const { runsCommand } = await import('./commands/runs.js');
     await runsCommand(options, io);

@@ -43,37 +43,83 @@ const valueFromSchema = z.strictObject({
  */
 export async function resolveReferences(manifest: JsonObject, context: ReferenceContext, sources: ReferenceSources): Promise<JsonObject> {
   const occurrences = findReferences(manifest, context.source);
-  const cache = new Map<string, Promise<string>>();
-  const values = await Promise.all(
-    occurrences.map((occurrence) => {
-      const cacheKey = `${occurrence.type}:${occurrence.name}`;
-      let value = cache.get(cacheKey);
-      if (!value) {
-        value = occurrence.type === 'secret' ? resolveSecret(occurrence, context, sources) : resolveVariable(occurrence, context, sources);
-        cache.set(cacheKey, value);
-      }
-      return value;
-    }),
-  );
+  const cache = new Map<string, Promise<Located>>();
+  const located = await Promise.all(occurrences.map((occurrence) => locateCached(cache, occurrence, context, sources)));
   const resolved = structuredClone(manifest);
-  occurrences.forEach((occurrence, index) => setAt(resolved, occurrence.path, values[index]!));
+  occurrences.forEach((occurrence, index) => setAt(resolved, occurrence.path, located[index]!.value));
   return resolved;
 }
 
-async function resolveSecret(occurrence: ReferenceOccurrence, context: ReferenceContext, sources: ReferenceSources): Promise<string> {
+/** One distinct reference of a manifest, as `stageline check` reports it: where it was found, or why it was not. Never its value. */
+export interface ReferenceFinding {
+  type: 'secret' | 'variable';
+  name: string;
+  /** Where it occurs in the manifest (`spec.container.app.env.secrets.DB`), each occurrence. */
+  paths: string[];
+  /** `environment app-dev`, `organization acme`, or the outputs key a `valueFrom` variable read. Absent when not found. */
+  foundIn?: string;
+  /** Why it has no value (the message `deploy` would fail with). Absent when found. */
+  problem?: string;
+  hint?: string;
+}
+
+/**
+ * Looks up every reference of `manifest` exactly as {@link resolveReferences} does, but reports
+ * each (found where, or the reason it is not) instead of stopping at the first missing one.
+ * The values are read and dropped: a finding never carries one.
+ */
+export async function checkReferences(manifest: JsonObject, context: ReferenceContext, sources: ReferenceSources): Promise<ReferenceFinding[]> {
+  const occurrences = findReferences(manifest, context.source);
+  const cache = new Map<string, Promise<Located>>();
+  const byName = new Map<string, ReferenceFinding>();
+  for (const occurrence of occurrences) {
+    const id = `${occurrence.type}:${occurrence.name}`;
+    const finding = byName.get(id) ?? { type: occurrence.type, name: occurrence.name, paths: [] };
+    finding.paths.push(formatPath(occurrence.path));
+    if (!byName.has(id)) {
+      byName.set(id, finding);
+      try {
+        finding.foundIn = (await locateCached(cache, occurrence, context, sources)).foundIn;
+      } catch (error) {
+        if (!(error instanceof UnresolvedReferenceError)) throw error;
+        finding.problem = error.message;
+        if (error.hint) finding.hint = error.hint;
+      }
+    }
+  }
+  return [...byName.values()].sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
+}
+
+/** A reference's value and where it came from. */
+interface Located {
+  value: string;
+  foundIn: string;
+}
+
+function locateCached(cache: Map<string, Promise<Located>>, occurrence: ReferenceOccurrence, context: ReferenceContext, sources: ReferenceSources): Promise<Located> {
+  const cacheKey = `${occurrence.type}:${occurrence.name}`;
+  let located = cache.get(cacheKey);
+  if (!located) {
+    located = occurrence.type === 'secret' ? resolveSecret(occurrence, context, sources) : resolveVariable(occurrence, context, sources);
+    cache.set(cacheKey, located);
+  }
+  return located;
+}
+
+async function resolveSecret(occurrence: ReferenceOccurrence, context: ReferenceContext, sources: ReferenceSources): Promise<Located> {
   for (const scope of scopes(context)) {
     const value = await sources.secrets.getSecret(scope, occurrence.group, occurrence.key);
-    if (value !== undefined) return value;
+    if (value !== undefined) return { value, foundIn: scopeName(scope) };
   }
   throw notFound(occurrence, context, 'secret');
 }
 
-async function resolveVariable(occurrence: ReferenceOccurrence, context: ReferenceContext, sources: ReferenceSources): Promise<string> {
+async function resolveVariable(occurrence: ReferenceOccurrence, context: ReferenceContext, sources: ReferenceSources): Promise<Located> {
   for (const scope of scopes(context)) {
     const raw = await sources.variables.getVariable(scope, occurrence.group, occurrence.key);
     if (raw === undefined) continue;
     const where = `${where0(occurrence, context)}: variable ${occurrence.name} (${scopeName(scope)})`;
-    if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
+    if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') return { value: String(raw), foundIn: scopeName(scope) };
     const parsed = safeParse(valueFromSchema, raw);
     if (!parsed.success) {
       throw new UnresolvedReferenceError(`${where}: expected a literal or { valueFrom: { kind, env, name, fieldPath } }`);
@@ -88,7 +134,7 @@ async function readOutput(
   where: string,
   context: ReferenceContext,
   store: ArtifactStore,
-): Promise<string> {
+): Promise<Located> {
   const key = `outputs/${context.org}/${from.env ?? context.env}/${from.kind}/${from.name}.json`;
   const object = await store.get(key);
   if (!object) {
@@ -106,7 +152,7 @@ async function readOutput(
   for (const segment of from.fieldPath.split('.')) {
     current = current !== null && typeof current === 'object' ? (current as Record<string, unknown>)[segment] : undefined;
   }
-  if (typeof current === 'string' || typeof current === 'number' || typeof current === 'boolean') return String(current);
+  if (typeof current === 'string' || typeof current === 'number' || typeof current === 'boolean') return { value: String(current), foundIn: `${key} field ${from.fieldPath}` };
   throw new UnresolvedReferenceError(`${where}: ${key} has no text at fieldPath ${from.fieldPath}`);
 }
 

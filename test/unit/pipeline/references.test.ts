@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ArtifactStore } from '../../../lib/ports/artifact-store.js';
 import type { ReferenceScope } from '../../../lib/ports/secret-source.js';
 import { findReferences, summarizeReferences } from '../../../lib/pipeline/references.js';
-import { resolveReferences, type ReferenceSources } from '../../../lib/pipeline/resolve-references.js';
+import { checkReferences, resolveReferences, type ReferenceSources } from '../../../lib/pipeline/resolve-references.js';
 import { errorOf, rejectionOf } from './harness.js';
 
 /** In-memory sources: `{ '': {...org-level}, 'app-prod': {...env-level} }` keyed `group/key`. */
@@ -97,5 +97,35 @@ describe('reference resolution', () => {
   it('refuses a variable that is neither a literal nor a valueFrom', async () => {
     const error = await rejectionOf(() => resolveReferences(MANIFEST, { org: 'acme', env: 'app-prod', source: 'src' }, sources({ '': { 'db/password': 'pw' } }, { '': { 'obs/level': ['a'], 'db/url': 'y' } })));
     expect(error.message).toBe('src: metadata.annotations.level: variable obs/level (organization acme): expected a literal or { valueFrom: { kind, env, name, fieldPath } }');
+  });
+});
+
+describe('reference check', () => {
+  it('reports every reference, where it was found, and each missing one with its reason, never a value', async () => {
+    const variables = { '': { 'db/url': { valueFrom: { kind: 'AwsRdsInstance', name: 'main-db', fieldPath: 'endpoint.address' } } }, 'app-prod': { 'obs/level': 'warn' } };
+    const outputs = { 'outputs/acme/app-prod/AwsRdsInstance/main-db.json': JSON.stringify({ endpoint: { address: 'db.internal' } }) };
+    const findings = await checkReferences(MANIFEST, { org: 'acme', env: 'app-prod', source: 'overlay "production"' }, sources({ '': { 'other/key': 'SECRET-VALUE' } }, variables, outputs));
+
+    expect(findings).toEqual([
+      {
+        type: 'secret',
+        name: 'db/password',
+        paths: ['spec.container.app.env.secrets.DB'],
+        problem: 'overlay "production": spec.container.app.env.secrets.DB: secret db/password ($secrets-group/db/password) has no value in environment app-prod nor at organization level',
+        hint: 'define secret group "db" key "password" for acme',
+      },
+      { type: 'variable', name: 'db/url', paths: ['spec.container.app.env.variables.URL'], foundIn: 'outputs/acme/app-prod/AwsRdsInstance/main-db.json field endpoint.address' },
+      { type: 'variable', name: 'obs/level', paths: ['metadata.annotations.level', 'spec.container.app.env.variables.LEVEL'], foundIn: 'environment app-prod' },
+    ]);
+    expect(JSON.stringify(findings)).not.toMatch(/SECRET-VALUE|db\.internal|warn"/);
+  });
+
+  it('names the organization scope when the environment has no value of its own', async () => {
+    const findings = await checkReferences(MANIFEST, { org: 'acme', env: 'app-prod', source: 'src' }, sources({ '': { 'db/password': 'pw' } }, { '': { 'obs/level': 'x', 'db/url': 'y' } }));
+    expect(findings.map((finding) => [finding.name, finding.foundIn])).toEqual([
+      ['db/password', 'organization acme'],
+      ['db/url', 'organization acme'],
+      ['obs/level', 'organization acme'],
+    ]);
   });
 });
