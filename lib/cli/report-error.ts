@@ -1,5 +1,5 @@
 import { isStagelineError } from '../errors.js';
-import type { CliIo } from './io.js';
+import { isClosedOutputError, type CliIo } from './io.js';
 
 /** Exit codes: 0 ok, 1 a user error (one clear line), 2 an internal error (a bug: stack on STAGELINE_DEBUG=1). */
 export const EXIT_OK = 0;
@@ -11,6 +11,9 @@ export const EXIT_INTERNAL_ERROR = 2;
  * so that the `kustomize build` fast path reports errors identically without loading commander.
  */
 export function reportError(error: unknown, io: CliIo): number {
+  // The reader of our output went away (`stageline kustomize build | head -1` on the fast path,
+  // which writes with writeSync): it wanted no more; nothing to report, and no one to report it to.
+  if (isClosedOutputError(error)) return EXIT_OK;
   if (isStagelineError(error)) {
     // One line: kustomize-style error chains can carry newlines.
     io.err(`error: ${error.message.replace(/\s*\n\s*/g, ' ').trim()}`);
