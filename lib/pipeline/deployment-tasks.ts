@@ -114,7 +114,7 @@ export function createDeploymentTasks(input: CreateDeploymentTasksInput): Deploy
 
   const order = environmentNames(organization);
   selected.sort((a, b) => order.indexOf(a.identity.env) - order.indexOf(b.identity.env));
-  const warnings: string[] = [];
+  const warnings: string[] = selected.flatMap((manifest) => manifest.warnings ?? []);
   const tasks = selected.map((manifest, index): DeploymentTask => {
     const environment = organization.spec.environments.find((candidate) => candidate.name === manifest.identity.env)!;
     const task: DeploymentTask = {

@@ -8,6 +8,7 @@ import { EnvironmentMatchError, ManifestError } from './errors.js';
 import { renderTemplate, type TemplateVariables } from './go-template.js';
 import { BRANCH_LABEL, canonicalizeManifest, validateManifest, type ManifestIdentity } from './manifest.js';
 import { findReferences, summarizeReferences, type ManifestReferences } from './references.js';
+import { formatPath, type PathSegment } from './object-path.js';
 
 /** The overlay that never deploys: it feeds `stageline dot-env` and local development. */
 export const LOCAL_OVERLAY = 'local';
@@ -66,6 +67,8 @@ export interface ManifestSummary {
   branchGlob?: string;
   /** Inline mode: the deployment target it came from. */
   target?: { index: number } & Pick<DeploymentTarget, 'requiresApproval' | 'approvers' | 'minApprovals' | 'timeout'>;
+  /** Things that deploy but look unintended (a `{{ … }}` left in a Git-mode manifest); plan and run list them. */
+  warnings?: string[];
 }
 
 export type SkipReason = 'local' | 'filtered' | 'branch';
@@ -135,7 +138,10 @@ function resolveGit(input: ResolveManifestsInput): ResolveManifestsResult {
     const identity = validateManifest(manifest, source);
     requireKnownEnvironment(identity.env, known, `${source}: metadata.env`);
     fillImage(manifest, input.build.image);
-    manifests.push(finish(overlay, source, manifest, identity));
+    const resolved = finish(overlay, source, manifest, identity);
+    const templates = templateLeftovers(manifest, source);
+    if (templates.length > 0) resolved.warnings = templates;
+    manifests.push(resolved);
   }
   return { mode: 'git', manifests, skipped };
 }
@@ -171,6 +177,27 @@ function resolveInline(input: ResolveManifestsInput): ResolveManifestsResult {
     return resolved;
   });
   return { mode: 'inline', manifests, skipped: [] };
+}
+
+/** How many `{{ … }}` leftovers one overlay reports; the rest are counted. */
+const MAX_TEMPLATE_WARNINGS = 3;
+
+/**
+ * Git-mode manifests are not templates (only inline targets are rendered): a `{{ .Image }}` there
+ * deploys literally, which is rarely what was meant. Each such string is named with its place.
+ */
+function templateLeftovers(manifest: JsonObject, source: string): string[] {
+  const found: string[] = [];
+  const visit = (value: JsonValue, path: PathSegment[]) => {
+    if (typeof value === 'string') {
+      const template = /\{\{.*?\}\}/s.exec(value);
+      if (template) found.push(`${source}: ${formatPath(path)} contains ${JSON.stringify(template[0])}, which Git mode does not render (templates are for inline spec.deploymentTargets); it deploys as written`);
+    } else if (Array.isArray(value)) value.forEach((item, index) => visit(item, [...path, index]));
+    else if (isJsonObject(value)) for (const [key, item] of Object.entries(value)) visit(item, [...path, key]);
+  };
+  visit(manifest, []);
+  if (found.length <= MAX_TEMPLATE_WARNINGS) return found;
+  return [...found.slice(0, MAX_TEMPLATE_WARNINGS), `${source}: ${found.length - MAX_TEMPLATE_WARNINGS} more values contain {{ … }}`];
 }
 
 /** The target's `kind` and `env` fill the manifest's when absent; when both are present they must agree. */

@@ -98,7 +98,7 @@ export type OrganizationEnvironment = OrganizationConfig['spec']['environments']
 
 /** Parses `organization.yaml` text; `file` is the name used in error messages. Throws ConfigError. */
 export function parseOrganization(text: string, file: string): OrganizationConfig {
-  return parseConfigYaml(organizationSchema, text, file, 'see DESIGN §2 for the Organization format');
+  return parseConfigYaml(organizationSchema, text, file, 'see the Configuration section of the README (examples/hello-service/.stageline/organization.yaml is a complete one)');
 }
 
 /** The environment names in promotion order. */

@@ -1,5 +1,7 @@
 import * as z from 'zod/mini';
 import { API_VERSION, dnsLabel, duration, email } from './common.js';
+import { ConfigError } from '../../errors.js';
+import type { OrganizationConfig } from './organization.js';
 import { parseConfigYaml } from './parse-config.js';
 
 const relativeDir = z
@@ -61,10 +63,18 @@ export type DeploymentTarget = ServiceConfig['spec']['deploymentTargets'][number
 
 /** Parses `stageline.yaml` text; `file` is the name used in error messages. Throws ConfigError. */
 export function parseService(text: string, file: string): ServiceConfig {
-  return parseConfigYaml(serviceSchema, text, file, 'see DESIGN §2 for the Service format');
+  return parseConfigYaml(serviceSchema, text, file, 'see the Configuration section of the README (examples/hello-service/stageline.yaml is a complete one)');
 }
 
 /** Inline mode when the service lists deployment targets; Git (Kustomize) mode otherwise. */
 export function resolutionMode(service: ServiceConfig): 'git' | 'inline' {
   return service.spec.deploymentTargets.length > 0 ? 'inline' : 'git';
+}
+
+/** A service deploys only through its own organization: `metadata.org` must name the organization config in use. */
+export function requireServiceOfOrganization(service: ServiceConfig, organization: OrganizationConfig, serviceFile: string, orgFile: string): void {
+  if (service.metadata.org === organization.metadata.name) return;
+  throw new ConfigError(`${serviceFile}: metadata.org is ${JSON.stringify(service.metadata.org)} but the organization config is ${JSON.stringify(organization.metadata.name)}`, {
+    hint: `set metadata.org to ${JSON.stringify(organization.metadata.name)}, or pass the organization config of ${JSON.stringify(service.metadata.org)} with --org-config (now ${orgFile})`,
+  });
 }

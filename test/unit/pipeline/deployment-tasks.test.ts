@@ -31,6 +31,15 @@ describe('deployment tasks', () => {
     ]);
   });
 
+  it("carries a selected manifest's warnings into the plan, not those of a skipped one", () => {
+    const fs = project(ALL);
+    for (const overlay of ['dev', 'staging']) {
+      fs.writeFile(`_kustomize/overlays/${overlay}/patch.yaml`, `apiVersion: kubernetes.openmcf.org/v1\nkind: KubernetesDeployment\nmetadata: { name: hello, env: app-${overlay} }\nspec: { container: { app: { image: "hello:{{ .Tag }}" } } }\n`);
+    }
+    const { warnings } = plan(fs, { service: service('{ deploymentEnvironments: [dev, production] }') });
+    expect(warnings).toEqual([expect.stringMatching(/^overlay "dev" \(_kustomize\/overlays\/dev\): spec\.container\.app\.image contains "\{\{ \.Tag \}\}"/)]);
+  });
+
   it('defaults the gate timeout to 72h', () => {
     const org = organization(ORG_YAML.replace(', timeout: 72h', ''));
     expect(plan(project(ALL), { org }).tasks[2]!.gate!.timeoutSeconds).toBe(72 * 3600);

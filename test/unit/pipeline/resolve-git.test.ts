@@ -79,4 +79,15 @@ describe('Git-based resolution', () => {
     fs.writeFile('_kustomize/overlays/dev/patch.yaml', 'apiVersion: kubernetes.openmcf.org/v1\nkind: KubernetesDeployment\nmetadata: { name: hello, env: app-dev }\nspec: { container: { app: { env: { variables: { LOG: $variables-group/obs/level }, secrets: { DB: $secrets-group/db/password, DB2: $secrets-group/db/password } } } } }\n');
     expect(resolve(fs).manifests[0]!.references).toEqual({ secrets: ['db/password'], variables: ['obs/level'] });
   });
+
+  it('warns about a {{ … }} left in a Git-mode manifest, naming the overlay and the path; it still deploys as written', () => {
+    const fs = project({ dev: 'app-dev', staging: 'app-staging' });
+    fs.writeFile('_kustomize/overlays/dev/patch.yaml', 'apiVersion: kubernetes.openmcf.org/v1\nkind: KubernetesDeployment\nmetadata: { name: hello, env: app-dev }\nspec: { container: { app: { image: "hello:{{ .ShortSHA }}" } } }\n');
+    const [dev, staging] = resolve(fs).manifests;
+    expect(dev!.warnings).toEqual([
+      'overlay "dev" (_kustomize/overlays/dev): spec.container.app.image contains "{{ .ShortSHA }}", which Git mode does not render (templates are for inline spec.deploymentTargets); it deploys as written',
+    ]);
+    expect(dev!.manifest).toMatchObject({ spec: { container: { app: { image: 'hello:{{ .ShortSHA }}' } } } });
+    expect(staging!.warnings).toBeUndefined();
+  });
 });
