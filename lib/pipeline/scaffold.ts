@@ -220,3 +220,48 @@ function deepEqual(a: JsonValue, b: JsonValue): boolean {
   }
   return false;
 }
+
+/** What a service repository must keep out of git: local secrets and variables, the local store, `.env` files. */
+export const GITIGNORE_ENTRIES: readonly string[] = ['.stageline/secrets.yaml', '.stageline/variables.yaml', '.stageline/store/', '.env*'];
+
+/** The lines to append to a `.gitignore` (its current text, or undefined when there is none) so that it holds every entry; empty when it does. */
+export function missingGitIgnoreLines(current: string | undefined): string[] {
+  const present = new Set((current ?? '').split(/\r?\n/).map((line) => line.trim()));
+  const missing = GITIGNORE_ENTRIES.filter((entry) => !present.has(entry) && !present.has(`/${entry}`));
+  return missing.length === 0 ? [] : ['# Stageline: local secrets, variables, store and .env files stay on this machine', ...missing];
+}
+
+/** `stageline.yaml` of a new Git-mode service: every overlay but `local` deploys, a newer run supersedes an older one. */
+export function scaffoldServiceFile(options: { service: string; org: string; kustomizeDir?: string }): string {
+  return [
+    'apiVersion: stageline.dev/v1',
+    'kind: Service',
+    'metadata:',
+    `  name: ${options.service}`,
+    `  org: ${options.org}`,
+    'spec:',
+    `  kustomizeDir: ${options.kustomizeDir ?? '_kustomize'}`,
+    '  # Empty: every overlay except `local` deploys. List overlay names to deploy only those.',
+    '  deploymentEnvironments: []',
+    '  concurrency: supersede',
+    '',
+  ].join('\n');
+}
+
+/**
+ * `.stageline/organization.yaml` for a repository that has none: the environments in promotion
+ * order, the last one gated with `approver` as its approver, stack jobs run on this machine
+ * (the `record` provisioner: it records what would be applied). Edit it into the organization's
+ * real config, which normally lives in a shared place (`--org-config`).
+ */
+export function scaffoldOrganizationFile(options: { org: string; environments: readonly string[]; approver: string }): string {
+  const lines = ['apiVersion: stageline.dev/v1', 'kind: Organization', 'metadata:', `  name: ${options.org}`, 'spec:', '  environments:            # the promotion order, first to last'];
+  options.environments.forEach((env, index) => {
+    lines.push(`    - name: ${env}`);
+    if (index === options.environments.length - 1 && options.environments.length > 1) {
+      lines.push('      approval:', '        required: true', `        approvers: [${JSON.stringify(options.approver)}]`, '        minApprovals: 1', '        timeout: 72h');
+    }
+  });
+  lines.push('  stackJobs:', '    runner: local            # codebuild in AWS', '');
+  return lines.join('\n');
+}

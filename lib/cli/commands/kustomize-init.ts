@@ -1,14 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { writeFilesAtomic } from '../../adapters/local/atomic-write.js';
 import { DirectoryArtifactStore } from '../../adapters/local/directory-artifact-store.js';
 import { displayPath, loadOrganizationIfPresent, loadServiceIfPresent, localProjectPaths } from '../../adapters/local/local-project.js';
-import { DNS_LABEL } from '../../pipeline/config/common.js';
+import * as z from 'zod/mini';
+import { operatorIdentity } from '../../adapters/local/operator-identity.js';
+import { DNS_LABEL, email } from '../../pipeline/config/common.js';
 import { environmentNames } from '../../pipeline/config/organization.js';
 import { ScaffoldError } from '../../pipeline/errors.js';
-import { findDeployedResource, scaffoldNewTree, seedFromDeployed, type OverlaySpec, type ScaffoldFiles } from '../../pipeline/scaffold.js';
+import {
+  findDeployedResource,
+  missingGitIgnoreLines,
+  scaffoldNewTree,
+  scaffoldOrganizationFile,
+  scaffoldServiceFile,
+  seedFromDeployed,
+  type OverlaySpec,
+  type ScaffoldFiles,
+} from '../../pipeline/scaffold.js';
 import type { CliIo } from '../io.js';
 
 export interface KustomizeInitOptions {
@@ -17,14 +28,23 @@ export interface KustomizeInitOptions {
   new?: boolean;
   platform: 'kubernetes' | 'ecs';
   envs?: string;
+  /** The organization a new service belongs to, when there is no organization config yet. */
+  org?: string;
   project: string;
   orgConfig?: string;
   stateDir?: string;
   force?: boolean;
 }
 
+/** The promotion order of a new organization config, when `--envs` names none. */
+const DEFAULT_ENVIRONMENTS = ['dev', 'staging', 'production'];
+
+/** The approver of a new organization's last environment when the operator's identity is no email address. */
+const PLACEHOLDER_APPROVER = 'approver@example.com';
+
 /**
- * `stageline kustomize init --new` scaffolds a buildable tree; `stageline kustomize init <kind> <name>`
+ * `stageline kustomize init --new` scaffolds a service that deploys as it is: the tree, and when
+ * missing `stageline.yaml`, `.stageline/organization.yaml` and the `.gitignore` entries; `stageline kustomize init <kind> <name>`
  * seeds one from the manifests last deployed in the local store. Either way the tree is written
  * whole or not at all, and an existing, non-empty tree is only overwritten with `--force`.
  */
@@ -35,11 +55,32 @@ export async function kustomizeInitCommand(options: KustomizeInitOptions, io: Cl
   const kustomizeDir = join(paths.root, service?.spec.kustomizeDir ?? '_kustomize');
 
   let files: ScaffoldFiles;
+  const projectFiles: { path: string; content: string; note: string }[] = [];
   if (options.new) {
     if (options.kind !== undefined) throw new UsageError('--new takes no <kind> <name>: use either `init --new` or `init <kind> <name>`');
     const serviceName = service?.metadata.name ?? toDnsLabel(basename(paths.root));
     const known = organization ? environmentNames(organization) : undefined;
-    files = scaffoldNewTree({ service: serviceName, platform: options.platform, overlays: parseEnvs(options.envs, known) });
+    const overlays = known || options.envs !== undefined ? parseEnvs(options.envs, known) : DEFAULT_ENVIRONMENTS.map((env) => ({ overlay: env, env }));
+    files = scaffoldNewTree({ service: serviceName, platform: options.platform, overlays });
+    const org = organization?.metadata.name ?? service?.metadata.org ?? options.org ?? 'my-org';
+    if (options.org !== undefined && !DNS_LABEL.test(options.org)) throw new UsageError(`--org: ${JSON.stringify(options.org)} is not a valid name (lowercase letters, digits and '-')`);
+    if (organization && options.org !== undefined && options.org !== organization.metadata.name) {
+      throw new UsageError(`--org ${options.org}: the organization config ${displayPath(io.cwd, paths.orgFile)} is ${organization.metadata.name}`, { hint: 'drop --org, or pass --org-config FILE of that organization' });
+    }
+    if (!organization) {
+      const operator = operatorIdentity(paths.root);
+      const approver = z.safeParse(email, operator).success ? operator : PLACEHOLDER_APPROVER;
+      const environments = [...new Set(overlays.map((spec) => spec.env).filter((env) => env !== 'local'))];
+      projectFiles.push({ path: paths.orgFile, content: scaffoldOrganizationFile({ org, environments, approver }), note: `organization ${org}: ${environments.join(' → ')}, ${environments.at(-1)} gated (approver ${approver})` });
+    }
+    if (!service) projectFiles.push({ path: paths.serviceFile, content: scaffoldServiceFile({ service: serviceName, org }), note: `service ${serviceName}` });
+    const gitIgnore = join(paths.root, '.gitignore');
+    const current = await readOptional(gitIgnore);
+    const missing = missingGitIgnoreLines(current);
+    if (missing.length > 0) {
+      const separator = current === undefined || current === '' || current.endsWith('\n') ? '' : '\n';
+      projectFiles.push({ path: gitIgnore, content: `${current ?? ''}${separator}${current ? '\n' : ''}${missing.join('\n')}\n`, note: 'ignores local secrets, variables, store and .env files' });
+    }
   } else {
     if (options.kind === undefined || options.name === undefined) {
       throw new UsageError('kustomize init needs --new, or the <kind> and <name> of a deployed resource', { hint: 'e.g. stageline kustomize init KubernetesDeployment hello-service' });
@@ -57,8 +98,20 @@ export async function kustomizeInitCommand(options: KustomizeInitOptions, io: Cl
   }
 
   await writeTree(kustomizeDir, files, options.force === true, io.cwd);
+  if (projectFiles.length > 0) await writeFilesAtomic(projectFiles.map(({ path, content }) => ({ path, content })));
   io.out(`wrote ${displayPath(io.cwd, kustomizeDir)}/:`);
   for (const path of Object.keys(files).sort()) io.out(`  ${path}`);
+  for (const file of projectFiles) io.out(`wrote ${displayPath(io.cwd, file.path)} (${file.note})`);
+  if (options.new) io.out(`next: stageline plan${options.project === '.' ? '' : ` --project ${options.project}`}, then stageline deploy --local --approve`);
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }
 
 /** `--envs dev,staging` (overlay = environment) or `--envs dev=app-dev,prod=app-production`. */
