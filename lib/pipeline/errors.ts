@@ -55,3 +55,15 @@ export class ScaffoldError extends StagelineError {
     super('SCAFFOLD', message, options);
   }
 }
+
+/**
+ * A build (service + commit) is already stored and this one differs from it: its source and the
+ * runs made from it are immutable (DESIGN §4). The message names the build and the first differing file.
+ */
+export class BuildImmutableError extends StagelineError {
+  constructor(service: string, commitSha: string, difference: string) {
+    super('BUILD_IMMUTABLE', `build ${service} ${commitSha} is already stored with other source: ${difference}; the stored build is left as it was`, {
+      hint: 'a changed source is a new build: commit it (or leave out --commit: uncommitted changes get a commit of their own), or pass another --commit',
+    });
+  }
+}

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { PreconditionFailed, type ArtifactStore, type PutConditions, type StoredObject } from '../../ports/artifact-store.js';
+import { BuildImmutableError } from '../../pipeline/errors.js';
 import { tempPathFor } from './atomic-write.js';
 
 const LOCK_SUFFIX = '.stageline-lock';
@@ -34,6 +35,7 @@ export class DirectoryArtifactStore implements ArtifactStore {
 
   async put(key: string, body: string, conditions: PutConditions = {}): Promise<{ etag: string }> {
     const path = this.pathOf(key);
+    await this.refuseChangeToSealedBuild(key, body);
     await mkdir(dirname(path), { recursive: true });
     const temp = tempPathFor(path);
     await writeFile(temp, body, { flag: 'wx' });
@@ -58,6 +60,22 @@ export class DirectoryArtifactStore implements ArtifactStore {
       await rm(temp, { force: true });
     }
     return { etag: etagOf(body) };
+  }
+
+  /**
+   * A build's source is immutable once its build.json exists (DESIGN §4: the runs made from it,
+   * queued ones included, read it later): rewriting a file with other content, or adding one, is
+   * refused; writing the same content again (a repeated upload) is a no-op. build.json itself is
+   * the build event and may be rewritten (another image or branch of the same source).
+   */
+  private async refuseChangeToSealedBuild(key: string, body: string): Promise<void> {
+    const match = /^builds\/([^/]+)\/([^/]+)\/source\/(.+)$/.exec(key);
+    if (!match) return;
+    const [, service, commitSha, file] = match as unknown as [string, string, string, string];
+    if ((await this.get(`builds/${service}/${commitSha}/build.json`)) === undefined) return;
+    const current = await this.get(key);
+    if (current?.body === body) return;
+    throw new BuildImmutableError(service, commitSha, current === undefined ? `${file} is new` : `${file} differs`);
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -95,6 +95,45 @@ export const buildKey = (service: string, commitSha: string) => `builds/${servic
 export const buildSourcePrefix = (service: string, commitSha: string) => `builds/${service}/${commitSha}/source/`;
 export const organizationKey = 'config/organization.yaml';
 
+/** A build's identifiers as the store keys and the run id use them (start-pipeline checks the same). */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const COMMIT_SHA = /^[0-9a-f]{7,64}$/;
+/** C0 and C1 control characters, DEL: never part of a name, and raw escapes on a terminal. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** A build's service, commit, branch, image, tag or triggering identity is not usable. */
+export class InvalidBuildError extends StagelineError {
+  constructor(message: string, hint: string) {
+    super('BUILD_INVALID', message, { hint });
+  }
+}
+
+/**
+ * Checks the identifiers of a build before anything keyed by them is written (builds/<service>/<commit>/…):
+ * service and org are DNS labels, the commit is 7 to 64 lowercase hex digits, the branch 1 to 255
+ * characters; none of the texts holds a control character. `where` names what the values came from.
+ */
+export function validateBuildIdentifiers(build: Partial<BuildEvent>, where: string): void {
+  const fail = (field: string, value: string, expected: string, hint: string): never => {
+    throw new InvalidBuildError(`${where}: ${field} ${JSON.stringify(value)} is not valid: expected ${expected}`, hint);
+  };
+  if (build.org !== undefined && !DNS_LABEL.test(build.org)) fail('org', build.org, 'a DNS label (a-z, 0-9, -)', 'fix metadata.org in stageline.yaml');
+  if (build.service !== undefined && (!DNS_LABEL.test(build.service) || build.service.length > 63)) {
+    fail('service', build.service, 'a DNS label of at most 63 characters (a-z, 0-9, -)', 'fix metadata.name in stageline.yaml');
+  }
+  if (build.commitSha !== undefined && !COMMIT_SHA.test(build.commitSha)) {
+    fail('commit', build.commitSha, 'a commit sha: 7 to 64 lowercase hex digits', 'pass the full or abbreviated sha, e.g. --commit $(git rev-parse HEAD)');
+  }
+  if (build.branch !== undefined && (build.branch.length === 0 || build.branch.length > 255 || CONTROL_CHARACTERS.test(build.branch) || build.branch.trim() !== build.branch)) {
+    fail('branch', build.branch, '1 to 255 characters, no control characters, no surrounding spaces', 'pass the git branch name, e.g. --branch main');
+  }
+  for (const [field, value, max] of [['image', build.image, 1024], ['tag', build.tag, 255], ['triggeredBy', build.triggeredBy, 320]] as const) {
+    if (value !== undefined && (value.length === 0 || value.length > max || CONTROL_CHARACTERS.test(value))) {
+      fail(field, value, `1 to ${max} characters without control characters`, `check --${field === 'triggeredBy' ? 'triggered-by' : field}`);
+    }
+  }
+}
+
 /** The run does not exist in the store. */
 export class RunNotFoundError extends StagelineError {
   constructor(runId: string) {
