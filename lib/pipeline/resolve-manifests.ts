@@ -106,8 +106,10 @@ function resolveGit(input: ResolveManifestsInput): ResolveManifestsResult {
   const projectDir = input.projectDir ?? '/';
   const kustomizeDir = service.spec.kustomizeDir;
   const overlaysDir = posix.join(projectDir, kustomizeDir, 'overlays');
-  if (!fs.isDirectory(overlaysDir)) {
-    throw new ManifestError(`${kustomizeDir}/overlays: no such directory; Git-based resolution builds one overlay per environment`, {
+  // An empty overlays/ and a missing one get the same answer: a build's stored source (what a run
+  // resolves) keeps files only, so an empty directory is missing there.
+  if (!fs.isDirectory(overlaysDir) || !fs.readDir(overlaysDir).some((entry) => fs.isDirectory(posix.join(overlaysDir, entry)))) {
+    throw new ManifestError(`${kustomizeDir}/overlays: no overlay directory (missing or empty); Git-based resolution builds one overlay per environment`, {
       hint: 'run `stageline kustomize init --new`, or list inline spec.deploymentTargets in stageline.yaml',
     });
   }

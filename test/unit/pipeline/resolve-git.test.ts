@@ -62,8 +62,14 @@ describe('Git-based resolution', () => {
 
   it('explains a missing overlays directory', () => {
     const error = errorOf(() => resolve(project({})));
-    expect(error.message).toBe('_kustomize/overlays: no such directory; Git-based resolution builds one overlay per environment');
+    expect(error.message).toBe('_kustomize/overlays: no overlay directory (missing or empty); Git-based resolution builds one overlay per environment');
     expect(error.hint).toContain('kustomize init --new');
+  });
+
+  it('gives an empty overlays directory the same answer as a missing one (a stored build keeps no empty directory)', () => {
+    const fs = project({});
+    fs.mkdir('_kustomize/overlays');
+    expect(errorOf(() => resolve(fs)).message).toBe(errorOf(() => resolve(project({}))).message);
   });
 
   it('validates references while resolving: a secret in env.variables names the overlay and path', () => {
