@@ -1,5 +1,6 @@
 // Lambda entry (ESM, bundled by NodejsFunction: the S3 client inside, the other SDK clients from the runtime).
 // Target of the `Build Completed` and S3 `builds/*/*/build.json` EventBridge rules.
+import { StsBuildAuthenticator } from '../../lib/adapters/aws/build-caller-proof.js';
 import { functionObservability } from '../../lib/adapters/aws/observability.js';
 import { requireEnv } from '../../lib/adapters/aws/lambda-environment.js';
 import { S3ArtifactStore } from '../../lib/adapters/aws/s3-artifact-store.js';
@@ -19,6 +20,9 @@ export const handler = observability.handler(
     // Superseding a run that waits at a gate fails that gate's task (SendTaskFailure).
     callbacks: new SfnTaskCallbacks(),
     log: (line) => observability.logger.info(line),
+    // triggeredBy is the caller STS authenticates from the record's callerProof, never the payload's word.
+    // An endpoint of the function's own configuration (an emulated account) is accepted besides AWS's.
+    authenticate: new StsBuildAuthenticator({ extraEndpoint: process.env.AWS_ENDPOINT_URL_STS || process.env.AWS_ENDPOINT_URL || undefined }),
   }),
   { outcome: (result) => ({ ...result }) },
 );

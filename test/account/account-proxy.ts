@@ -116,12 +116,13 @@ export class AccountProxy {
     responseHeaders: IncomingHttpHeaders,
     responseBody: Buffer,
   ): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
-    const { service, accessKeyId } = signingScope(headers);
+    const { service, accessKeyId } = signingScope(headers, url);
     const isS3 = service === 's3';
     const body = isS3 ? '' : requestBody.toString('utf8');
     const action = actionOf(service, method, url, headers, body);
     const text = responseBody.toString('utf8');
-    const denied = status === 403 || /AccessDenied|not authorized to perform|InvalidClientTokenId|SignatureDoesNotMatch/.test(isS3 && status < 300 ? '' : text);
+    // An error answer only: a message received from a queue may quote an error's text.
+    const denied = status === 403 || (status >= 400 && /AccessDenied|not authorized to perform|InvalidClientTokenId|SignatureDoesNotMatch/.test(text));
     const call: ApiCall = { principal: this.principals.get(accessKeyId) ?? accessKeyId, service, action, status, denied, body, response: isS3 ? '' : text };
     this.calls.push(call);
 
@@ -140,11 +141,17 @@ export class AccountProxy {
   }
 }
 
-/** The service and access key of a SigV4 request (`Credential=AKID/date/region/service/aws4_request`). */
-function signingScope(headers: IncomingHttpHeaders): { service: string; accessKeyId: string } {
+/**
+ * The service and access key of a SigV4 request (`Credential=AKID/date/region/service/aws4_request`),
+ * in its Authorization header or, presigned, its query (a build record's callerProof: the signer
+ * is the principal, whoever sends it).
+ */
+function signingScope(headers: IncomingHttpHeaders, url: string): { service: string; accessKeyId: string } {
   const authorization = String(headers['authorization'] ?? '');
   const match = /Credential=([^/]+)\/[^/]+\/[^/]+\/([^/]+)\//.exec(authorization);
-  return match ? { accessKeyId: match[1]!, service: match[2]! } : { accessKeyId: 'anonymous', service: 'unknown' };
+  if (match) return { accessKeyId: match[1]!, service: match[2]! };
+  const presigned = new URL(url, 'http://account').searchParams.get('X-Amz-Credential')?.split('/');
+  return presigned?.length === 5 ? { accessKeyId: presigned[0]!, service: presigned[3]! } : { accessKeyId: 'anonymous', service: 'unknown' };
 }
 
 function actionOf(service: string, method: string, url: string, headers: IncomingHttpHeaders, body: string): string {

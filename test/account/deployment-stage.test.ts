@@ -5,6 +5,8 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
+import { presignCallerIdentity } from '../../lib/adapters/aws/build-caller-proof.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployToAwsCommand } from '../../lib/cli/commands/deploy-aws.js';
@@ -12,7 +14,7 @@ import type { CliIo } from '../../lib/cli/io.js';
 import { projectBuild } from '../../lib/local-runtime/project-source.js';
 import { parseService } from '../../lib/pipeline/config/service.js';
 import { buildKey, buildSourcePrefix, serialize, type RunRecord } from '../../lib/pipeline/workflow/records.js';
-import { executionNameFor } from '../../lib/pipeline/workflow/start-pipeline.js';
+import { buildRecordDigest, executionNameFor } from '../../lib/pipeline/workflow/start-pipeline.js';
 import { readFileSync } from 'node:fs';
 import { EmulatedAccount, REPO_ROOT, type Email } from './emulated-account.js';
 import type { Credentials } from '../support/moto-server.js';
@@ -29,6 +31,10 @@ const CI_ROLE_ARN = `arn:aws:iam::123456789012:role/${CI_ROLE_NAME}`;
 let ci: Credentials;
 let buildBus: string;
 const TRIGGERED_BY = 'dev@acme.io';
+/** Who the CI role's session is, as STS says: what every run it starts records as triggeredBy. */
+const CI_SESSION_ARN = `arn:aws:sts::123456789012:assumed-role/${CI_ROLE_NAME}/emulated-account`;
+/** Denied calls a scenario provoked on purpose (the final check ignores them). */
+const provokedDenials = new Set<unknown>();
 
 let account: EmulatedAccount;
 const suiteStarted = Date.now();
@@ -125,22 +131,32 @@ async function deployWithCli(fixture: ServiceFixture, build: BuildInput): Promis
   await deployToAwsCommand(
     { project, commit: build.commit, branch: build.branch ?? 'main', image: build.image ?? `registry.example/${fixture.name}:${build.commit.slice(0, 7)}`, triggeredBy: TRIGGERED_BY, bucket: account.bucket, region: account.moto.region },
     io,
-    { s3: new S3Client(config), eventBridge: new EventBridgeClient(config), sfn: new SFNClient(config), env: { STAGELINE_STATE_MACHINE_ARN: account.stateMachineArn, STAGELINE_EVENT_BUS: buildBus } },
+    { s3: new S3Client(config), eventBridge: new EventBridgeClient(config), sfn: new SFNClient(config), sts: new STSClient(config), env: { STAGELINE_STATE_MACHINE_ARN: account.stateMachineArn, STAGELINE_EVENT_BUS: buildBus } },
   );
   seen.push(...lines);
   return lines.find((line) => line.startsWith('execution: '))!.slice('execution: '.length);
 }
 
-/** A build system that only writes the build record (source + build.json): the S3 Object Created event starts the run. */
-async function uploadBuildRecord(fixture: ServiceFixture, build: BuildInput): Promise<string> {
+/** A record's callerProof, signed with these credentials (the CI role's by default), as `stageline deploy` signs it. */
+function callerProof(record: object, credentials: Credentials = ci): string {
+  return presignCallerIdentity({ credentials, region: account.moto.region, endpoint: account.proxy.endpoint, recordDigest: buildRecordDigest(record) });
+}
+
+/**
+ * A build system that only writes the build record (source + build.json, signed with the CI
+ * role's credentials): the S3 Object Created event starts the run. Its triggeredBy is whatever
+ * the build system claims; the run id is that of the build as the run records it (the caller STS names).
+ */
+async function uploadBuildRecord(fixture: ServiceFixture, build: BuildInput & { triggeredBy?: string }): Promise<string> {
   const project = writeService(fixture);
   const service = parseService(readFileSync(join(project, 'stageline.yaml'), 'utf8'), 'stageline.yaml');
-  const { build: record, source } = projectBuild(project, service, { commitSha: build.commit, branch: build.branch ?? 'main', image: build.image ?? `registry.example/${fixture.name}:${build.commit.slice(0, 7)}`, triggeredBy: TRIGGERED_BY }, TRIGGERED_BY);
+  const claimed = build.triggeredBy ?? CI_SESSION_ARN;
+  const { build: record, source } = projectBuild(project, service, { commitSha: build.commit, branch: build.branch ?? 'main', image: build.image ?? `registry.example/${fixture.name}:${build.commit.slice(0, 7)}`, triggeredBy: claimed }, claimed);
   const s3 = new S3Client(account.clientConfig(ci));
   const prefix = buildSourcePrefix(record.service, record.commitSha);
   for (const [path, content] of source) await s3.send(new PutObjectCommand({ Bucket: account.bucket, Key: `${prefix}${path}`, Body: content }));
-  await s3.send(new PutObjectCommand({ Bucket: account.bucket, Key: buildKey(record.service, record.commitSha), Body: serialize(record) }));
-  return executionNameFor(record);
+  await s3.send(new PutObjectCommand({ Bucket: account.bucket, Key: buildKey(record.service, record.commitSha), Body: serialize({ ...record, callerProof: callerProof(record) }) }));
+  return executionNameFor({ ...record, triggeredBy: CI_SESSION_ARN });
 }
 
 const mean = (values: number[]) => (values.length ? Math.round(values.reduce((sum, value) => sum + value, 0) / values.length) : 0);
@@ -186,6 +202,9 @@ describe.concurrent('the DeploymentStage stack in an emulated account (IAM enfor
   it('a Build Completed event (stageline deploy) deploys three environments, production once approved through the emailed link', async () => {
     const runId = await deployWithCli({ name: 'orders' }, { commit: 'a'.repeat(40) });
     const waiting = await account.waitForRun(runId, gateOpen, 'the production gate');
+    // Who triggered it is the CI role's session STS authenticated, not the CLI's --triggered-by.
+    expect(waiting.build.triggeredBy).toBe(CI_SESSION_ARN);
+    expect(seen.join('\n')).toContain(`--triggered-by ${TRIGGERED_BY} is not used in AWS`);
     expect(statuses(waiting)).toEqual([
       ['app-dev', 'SUCCEEDED'],
       ['app-staging', 'SUCCEEDED'],
@@ -209,10 +228,14 @@ describe.concurrent('the DeploymentStage stack in an emulated account (IAM enfor
     expect(account.proxy.denied()).toEqual([]);
   }, 120_000);
 
-  it('an S3 Object Created event for builds/<service>/<commit>/build.json deploys three environments', async () => {
-    const runId = await uploadBuildRecord({ name: 'billing' }, { commit: 'b'.repeat(40) });
-    await account.waitForRun(runId, gateOpen, 'the production gate');
-    await decide(await approvalLink('lead@acme.io', runId), 'approve', 'release 42');
+  it('an S3 Object Created event for builds/<service>/<commit>/build.json deploys three environments; a record naming an approver as triggeredBy runs as the CI role that signed it', async () => {
+    // The build system claims ops@acme.io triggered it: were that believed, ops could not approve.
+    const runId = await uploadBuildRecord({ name: 'billing' }, { commit: 'b'.repeat(40), triggeredBy: 'ops@acme.io' });
+    const waiting = await account.waitForRun(runId, gateOpen, 'the production gate');
+    expect(waiting.build.triggeredBy).toBe(CI_SESSION_ARN);
+    expect(account.logs.some((entry) => entry.source.startsWith('function:StartPipeline') && entry.line.includes('ops@acme.io') && entry.line.includes(`as triggeredBy; the run records the caller AWS authenticated: ${CI_SESSION_ARN}`))).toBe(true);
+    const decided = await decide(await approvalLink('ops@acme.io', runId), 'approve', 'release 42');
+    expect(decided.page).not.toMatch(/triggered this run|cannot approve/i);
     const run = await account.waitForRunEnd(runId);
     expect(statuses(run)).toEqual([
       ['app-dev', 'SUCCEEDED'],
@@ -298,7 +321,7 @@ describe.concurrent('the DeploymentStage stack in an emulated account (IAM enfor
     const startsBefore = started();
     await deployWithCli(fixture, { commit: '3'.repeat(40) });
     const run = await account.run(runId);
-    await new EventBridgeClient(account.clientConfig(ci)).send(new PutEventsCommand({ Entries: [{ EventBusName: buildBus, Source: 'stageline.build', DetailType: 'Build Completed', Detail: JSON.stringify(run.build) }] }));
+    await new EventBridgeClient(account.clientConfig(ci)).send(new PutEventsCommand({ Entries: [{ EventBusName: buildBus, Source: 'stageline.build', DetailType: 'Build Completed', Detail: JSON.stringify({ ...run.build, callerProof: callerProof(run.build) }) }] }));
     await account.settled();
     expect([...account.executions.executions.values()].filter((execution) => execution.name === runId)).toHaveLength(1);
     expect(started()).toBeGreaterThanOrEqual(startsBefore);
@@ -340,8 +363,8 @@ describe('the emulated account after every scenario', () => {
     await account.receiveAll(queueUrl);
     const before = 0;
     // A Build Completed event for a build whose source was never uploaded: start-pipeline fails on every attempt.
-    const detail = { org: 'acme', service: 'ghost', commitSha: '5'.repeat(40), branch: 'main', image: 'registry.example/ghost:1', triggeredBy: TRIGGERED_BY };
-    await new EventBridgeClient(account.clientConfig(ci)).send(new PutEventsCommand({ Entries: [{ EventBusName: buildBus, Source: 'stageline.build', DetailType: 'Build Completed', Detail: JSON.stringify(detail) }] }));
+    const detail = { org: 'acme', service: 'ghost', commitSha: '5'.repeat(40), branch: 'main', image: 'registry.example/ghost:1', triggeredBy: CI_SESSION_ARN };
+    await new EventBridgeClient(account.clientConfig(ci)).send(new PutEventsCommand({ Entries: [{ EventBusName: buildBus, Source: 'stageline.build', DetailType: 'Build Completed', Detail: JSON.stringify({ ...detail, callerProof: callerProof(detail) }) }] }));
     await account.settled();
     expect(await account.queueDepth(queueUrl)).toBe(before + 1);
     const record = JSON.parse((await account.receiveAll(queueUrl)).at(-1)!) as { requestPayload: { detail: { service: string } }; responsePayload: { errorType: string; errorMessage: string } };
@@ -353,6 +376,38 @@ describe('the emulated account after every scenario', () => {
     expect((await account.objects()).has(`runs/${executionNameFor(detail)}/run.json`)).toBe(false);
     expect(account.proxy.denied()).toEqual([]);
   }, 60_000);
+
+  it('a build record whose callerProof is absent, forged or for another record starts nothing: each lands in the dead-letter queue saying why', async () => {
+    const [queue] = account.resolver.resourcesOfType('AWS::SQS::Queue');
+    const queueUrl = account.resolver.getAtt(queue![0], 'QueueUrl');
+    await account.receiveAll(queueUrl);
+    const deniedBefore = new Set(account.proxy.denied());
+    // orders' source is uploaded (the first scenario): only the proof stands between these events and a deployment.
+    const detail = { org: 'acme', service: 'orders', commitSha: 'a'.repeat(40), branch: 'main', image: 'evil.example/orders:latest', triggeredBy: CI_SESSION_ARN };
+    const forged = callerProof(detail, { ...ci, secretAccessKey: 'not-the-ci-secret' });
+    const another = callerProof({ ...detail, image: 'registry.example/orders:aaaaaaa' });
+    const publish = (record: object) =>
+      new EventBridgeClient(account.clientConfig(ci)).send(new PutEventsCommand({ Entries: [{ EventBusName: buildBus, Source: 'stageline.build', DetailType: 'Build Completed', Detail: JSON.stringify(record) }] }));
+
+    await publish(detail);
+    await publish({ ...detail, callerProof: forged });
+    await publish({ ...detail, callerProof: another });
+    await account.settled();
+
+    const records = (await account.receiveAll(queueUrl)).map((body) => JSON.parse(body) as { responsePayload: { errorType: string; errorMessage: string } });
+    expect(records.map((record) => record.responsePayload.errorType)).toEqual(['BuildNotAuthenticatedError', 'BuildNotAuthenticatedError', 'BuildNotAuthenticatedError']);
+    expect(records.map((record) => record.responsePayload.errorMessage).sort()).toEqual([
+      'start-pipeline: refused the build: the record has a callerProof STS refused (SignatureDoesNotMatch): it was signed for another record, has expired, or is forged',
+      'start-pipeline: refused the build: the record has a callerProof STS refused (SignatureDoesNotMatch): it was signed for another record, has expired, or is forged',
+      'start-pipeline: refused the build: the record has no callerProof',
+    ]);
+    expect([...(await account.objects()).keys()].filter((key) => key.startsWith('runs/') && key.includes(executionNameFor(detail)))).toEqual([]);
+    expect([...account.executions.executions.values()].filter((execution) => execution.name === executionNameFor(detail))).toEqual([]);
+    // What STS refused (the forged and the misbound proof, each tried three times) is all that was denied.
+    const provoked = account.proxy.denied().filter((call) => !deniedBefore.has(call));
+    expect(provoked.map((call) => `${call.principal} ${call.service}:${call.action}`)).toEqual(Array(6).fill('ci sts:GetCallerIdentity'));
+    for (const call of provoked) provokedDenials.add(call);
+  }, 90_000);
 
   it('an object under builds/ that is not builds/<service>/<commit>/build.json is ignored quietly', async () => {
     const [queue] = account.resolver.resourcesOfType('AWS::SQS::Queue');
@@ -428,7 +483,7 @@ describe('the emulated account after every scenario', () => {
     expect([...(await account.objects()).keys()].filter((name) => name.includes('6666666666'))).toEqual([]);
   }, 60_000);
 
-  it("no call of the whole suite was denied (but the intruder's)", () => {
-    expect(account.proxy.denied().filter((call) => call.principal !== 'intruder').map((call) => `${call.principal} ${call.service}:${call.action}`)).toEqual([]);
+  it("no call of the whole suite was denied (but the intruder's and the forged proofs')", () => {
+    expect(account.proxy.denied().filter((call) => call.principal !== 'intruder' && !provokedDenials.has(call)).map((call) => `${call.principal} ${call.service}:${call.action}`)).toEqual([]);
   });
 });

@@ -13,6 +13,13 @@ least privilege the DeploymentStage stack writes — would be denied, and a wild
 pass where AWS refuses a foreign resource. This launcher gives those services the resource ARN
 AWS evaluates (from the service authorization reference), then starts the usual server.
 
+Presigned STS requests: moto authenticates only an `Authorization` header, so a SigV4
+query-presigned `GetCallerIdentity` (how a build system proves who sent a build record, as with
+aws-iam-authenticator) crashed IAM enforcement, and without it moto answered with a default
+identity whatever the signature. This launcher verifies such a request as STS does: the
+signature over the query and the signed headers (botocore's SigV4), the credential's secret (an
+IAM user's key or an assumed role's session, its token included), and the expiry.
+
 Usage: python3 moto_server.py [moto_server arguments]
 """
 
@@ -40,6 +47,9 @@ from moto.secretsmanager.responses import SecretsManagerResponse
 from moto.sns.responses import SNSResponse
 from moto.ssm.responses import SimpleSystemManagerResponse
 from moto.stepfunctions.responses import StepFunctionResponse
+from moto.sts.responses import TokenResponse
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 # The proxy in front of moto (test/account) names the state machine a task token belongs to:
 # tokens are opaque, and AWS authorises SendTask* against the token's state machine.
@@ -278,6 +288,121 @@ StepFunctionResponse._determine_resource = _states_resource
 CodeBuildResponse._determine_resource = _codebuild_resource
 SNSResponse._determine_resource = _sns_resource
 EventsHandler._determine_resource = _events_resource
+
+
+# ---- SigV4 query-presigned STS requests -------------------------------------------------------
+
+
+class _SignatureExpired(Exception):
+    pass
+
+
+def _presigned_query(self):
+    from urllib.parse import parse_qsl, urlsplit
+
+    query = urlsplit(self.uri).query
+    return query, dict(parse_qsl(query, keep_blank_values=True))
+
+
+def _verify_presigned(self):
+    """Raises as STS does unless the query-presigned request is signed by a live credential."""
+    import datetime
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from moto.core.exceptions import InvalidClientTokenIdError, SignatureDoesNotMatchError
+    from moto.iam.access_control import CreateAccessKeyFailure, create_access_key
+
+    raw_query, params = _presigned_query(self)
+    try:
+        access_key_id, day, region, service, terminal = params["X-Amz-Credential"].split("/")
+        signed_at = datetime.datetime.strptime(params["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+        expires = int(params["X-Amz-Expires"])
+        signed_headers = params["X-Amz-SignedHeaders"].split(";")
+        signature = params["X-Amz-Signature"]
+    except (KeyError, ValueError):
+        raise SignatureDoesNotMatchError()
+    if params.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" or service != "sts" or terminal != "aws4_request" or day != params["X-Amz-Date"][:8]:
+        raise SignatureDoesNotMatchError()
+    if datetime.datetime.now(datetime.timezone.utc) > signed_at + datetime.timedelta(seconds=min(expires, 604800)):
+        raise _SignatureExpired()
+    token_headers = {"X-Amz-Security-Token": params["X-Amz-Security-Token"]} if "X-Amz-Security-Token" in params else {}
+    try:
+        key = create_access_key(account_id=self.current_account, partition="aws", access_key_id=access_key_id, headers=token_headers)
+    except CreateAccessKeyFailure:
+        raise InvalidClientTokenIdError()
+    unsigned_query = "&".join(pair for pair in raw_query.split("&") if not pair.startswith("X-Amz-Signature="))
+    headers = {}
+    for name in signed_headers:
+        value = self.headers.get(name)
+        if value is None:
+            raise SignatureDoesNotMatchError()
+        headers[name] = value
+    request = AWSRequest(method=self.method, url=f"http://{self.headers.get('Host')}/?{unsigned_query}", headers=headers)
+    request.context["timestamp"] = params["X-Amz-Date"]
+    credentials = key.create_credentials()
+    auth = SigV4Auth(Credentials(credentials.access_key, credentials.secret_key), "sts", region)
+    canonical_request = auth.canonical_request(request)
+    expected = auth.signature(auth.string_to_sign(request, canonical_request), request)
+    if expected != signature:
+        raise SignatureDoesNotMatchError()
+    return access_key_id
+
+
+_infer_service = DomainDispatcherApplication.infer_service_region_host
+
+
+def _infer_presigned_service(self, environ, path):
+    # moto routes an unsigned-looking request (no Authorization header) to S3; a presigned one
+    # names its service in X-Amz-Credential, as AWS's endpoint would know from its host.
+    if not environ.get("HTTP_AUTHORIZATION"):
+        from urllib.parse import parse_qs
+
+        credential = (parse_qs(environ.get("QUERY_STRING", "")).get("X-Amz-Credential") or [""])[0].split("/")
+        if len(credential) == 5 and credential[3] == "sts":
+            return f"sts.{credential[2]}.amazonaws.com"
+    return _infer_service(self, environ, path)
+
+
+DomainDispatcherApplication.infer_service_region_host = _infer_presigned_service
+_authenticate_action = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+
+def _authenticate_and_authorize_action(self, iam_request_cls, resource="*"):
+    if isinstance(self, TokenResponse) and "Authorization" not in self.headers and "X-Amz-Signature=" in (self.uri or ""):
+        if ActionAuthenticatorMixin.request_count < __import__("moto").settings.INITIAL_NO_AUTH_ACTION_COUNT:
+            ActionAuthenticatorMixin.request_count += 1
+        try:
+            self._presigned_access_key = _verify_presigned(self)
+        except _SignatureExpired:
+            from moto.core.exceptions import _RESTError
+
+            class ExpiredPresignedRequest(_RESTError):
+                code = 403
+
+                def __init__(self):
+                    super().__init__("ExpiredToken", "The security token included in the request is expired")
+
+            raise ExpiredPresignedRequest()
+        # GetCallerIdentity needs no permission (as in AWS); anything else is authorised as usual.
+        if _presigned_query(self)[1].get("Action") != "GetCallerIdentity":
+            from moto.core.exceptions import AccessDeniedError
+
+            raise AccessDeniedError(user_arn="presigned", action=f"sts:{_presigned_query(self)[1].get('Action')}")
+        return None
+    return _authenticate_action(self, iam_request_cls, resource)
+
+
+ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_and_authorize_action
+_token_access_key = TokenResponse.get_access_key
+
+
+def _sts_access_key(self):
+    return getattr(self, "_presigned_access_key", None) or _token_access_key(self)
+
+
+TokenResponse.get_access_key = _sts_access_key
 
 if __name__ == "__main__":
     server.main(sys.argv[1:])

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { presignCallerIdentity, stsEndpoint, triggeredByOf } from '../../adapters/aws/build-caller-proof.js';
 import { EventBridgePublisher } from '../../adapters/aws/eventbridge-publisher.js';
 import { S3ArtifactStore } from '../../adapters/aws/s3-artifact-store.js';
 import { executionArnFor } from '../../adapters/aws/sfn-execution-starter.js';
@@ -13,7 +15,7 @@ import { projectBuild } from '../../local-runtime/project-source.js';
 import { parseOrganization } from '../../pipeline/config/organization.js';
 import { parseService } from '../../pipeline/config/service.js';
 import { buildKey, buildSourcePrefix, organizationKey, readRun, serialize, type RunRecord } from '../../pipeline/workflow/records.js';
-import { executionNameFor } from '../../pipeline/workflow/start-pipeline.js';
+import { buildRecordDigest, executionNameFor } from '../../pipeline/workflow/start-pipeline.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { CliIo } from '../io.js';
 
@@ -37,6 +39,8 @@ export interface DeployToAwsDeps {
   s3?: S3Client;
   eventBridge?: EventBridgeClient;
   sfn?: SFNClient;
+  /** Who the credentials are (GetCallerIdentity), and whose they are that sign the record's callerProof. */
+  sts?: STSClient;
   env?: NodeJS.ProcessEnv;
   /** How often --follow reads run.json (default 3 s). */
   pollMs?: number;
@@ -98,6 +102,16 @@ export async function deployToAwsCommand(options: DeployToAwsOptions, io: CliIo,
   // The bucket must be a Stageline bucket of this service's organization.
   await checkOrganization(store, bucket, build.org, serviceFile);
 
+  // triggeredBy is who these credentials are, as start-pipeline will learn it from STS (the
+  // record's callerProof); a name of our own choosing would be replaced there anyway.
+  const sts = deps.sts ?? new STSClient(clientConfig);
+  const caller = await callerOf(sts);
+  if (options.triggeredBy && options.triggeredBy !== caller.triggeredBy) {
+    io.err(`note: --triggered-by ${options.triggeredBy} is not used in AWS: the run records the caller AWS authenticates, ${caller.triggeredBy}`);
+  }
+  build.triggeredBy = caller.triggeredBy;
+  const record = { ...build, callerProof: await signRecord(sts, region, build, env) };
+
   const runId = executionNameFor(build);
   const previous = await readRun(store, runId);
 
@@ -106,13 +120,13 @@ export async function deployToAwsCommand(options: DeployToAwsOptions, io: CliIo,
   const stale = (await store.list(prefix)).filter((key) => !source.has(key.slice(prefix.length)));
   await inParallel([...source], ([path, content]) => store.put(`${prefix}${path}`, content));
   await inParallel(stale, (key) => store.delete(key));
-  await store.put(buildKey(build.service, build.commitSha), serialize(build));
+  await store.put(buildKey(build.service, build.commitSha), serialize(record));
   io.err(`uploaded ${source.size} source file${source.size === 1 ? '' : 's'} and build.json to s3://${bucket}/builds/${build.service}/${build.commitSha}/`);
 
   const eventBridge = deps.eventBridge ?? new EventBridgeClient(clientConfig);
   // The stack's build bus (output BuildEventBusName), not the default bus: only it has the rule.
   const eventBusName = env.STAGELINE_EVENT_BUS?.trim() || DEFAULT_BUILD_BUS;
-  await new EventBridgePublisher({ client: eventBridge, eventBusName }).publishBuildCompleted(build);
+  await new EventBridgePublisher({ client: eventBridge, eventBusName }).publishBuildCompleted(record);
   io.err(`published Build Completed on ${eventBusName}: ${build.service} ${build.commitSha.slice(0, 12)} (${build.branch}) → ${build.image}`);
 
   const sfn = deps.sfn ?? new SFNClient(clientConfig);
@@ -227,6 +241,28 @@ async function findStateMachine(sfn: SFNClient): Promise<string | undefined> {
 function consoleUrl(region: string, executionArn: string | undefined): string {
   const base = `https://${region}.console.aws.amazon.com/states/home?region=${region}`;
   return executionArn ? `${base}#/v2/executions/details/${executionArn}` : `${base}#/statemachines (set STAGELINE_STATE_MACHINE_ARN for a direct link)`;
+}
+
+/** The caller these credentials are (no IAM permission is needed for GetCallerIdentity). */
+async function callerOf(sts: STSClient): Promise<{ arn: string; triggeredBy: string }> {
+  let arn: string | undefined;
+  try {
+    arn = (await sts.send(new GetCallerIdentityCommand({}))).Arn;
+  } catch (error) {
+    throw new StagelineError('AWS_CREDENTIALS', `cannot tell who these AWS credentials are (sts:GetCallerIdentity): ${(error as Error).message.split('\n')[0]}`, {
+      hint: "the build system's role (stageline:ciPrincipals): aws configure, SSO, or the CI's OIDC role",
+    });
+  }
+  if (!arn) throw new StagelineError('AWS_CREDENTIALS', 'sts:GetCallerIdentity named no caller', { hint: 'check the AWS credentials this runs with' });
+  return { arn, triggeredBy: triggeredByOf(arn) };
+}
+
+/** The record's callerProof: a GetCallerIdentity presigned with these credentials, bound to the record (docs/aws.md §5). */
+async function signRecord(sts: STSClient, region: string, build: RunRecord['build'], env: NodeJS.ProcessEnv): Promise<string> {
+  const credentials = await sts.config.credentials();
+  const custom = sts.config.endpoint ? await sts.config.endpoint() : undefined;
+  const endpoint = custom ? `${custom.protocol}//${custom.hostname}${custom.port ? `:${custom.port}` : ''}` : stsEndpoint(region, env);
+  return presignCallerIdentity({ credentials, region, endpoint, recordDigest: buildRecordDigest({ ...build }) });
 }
 
 async function regionOf(client: S3Client): Promise<string> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { safeParse } from '../config/zod.js';
-import { ConfigError, isStagelineError } from '../../errors.js';
+import { ConfigError, StagelineError, isStagelineError } from '../../errors.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ExecutionStarter } from '../../ports/execution-starter.js';
@@ -23,13 +23,54 @@ const buildEventSchema = z.strictObject({
   tag: z.optional(z.string().check(z.minLength(1))),
   image: z.string().check(z.minLength(1), z.maxLength(1024)),
   triggeredBy: z.string().check(z.minLength(1), z.maxLength(320)),
+  /** Who sent it, as AWS can verify: a presigned STS GetCallerIdentity bound to the record (see {@link BuildAuthenticator}). */
+  callerProof: z.optional(z.string().check(z.minLength(1), z.maxLength(8192))),
 });
+
+/** The principal AWS authenticated as the sender of a build record. */
+export interface AuthenticatedCaller {
+  /** The caller's ARN, as STS returned it. */
+  arn: string;
+  account: string;
+  /** What the run records as `triggeredBy` (the approvers' "not the person who triggered" rule). */
+  triggeredBy: string;
+}
+
+/**
+ * Verifies a build record's `callerProof` (the AWS adapter: STS). The deployed stage always has
+ * one, and then `triggeredBy` is the authenticated caller, never the payload's word; the local
+ * runtime has none (the operator's own store, nobody else writes to it).
+ */
+export interface BuildAuthenticator {
+  /** The caller, or a {@link BuildNotAuthenticatedError}; any other error is transient (retried). */
+  authenticate(proof: string | undefined, recordDigest: string): Promise<AuthenticatedCaller>;
+}
+
+/** A build record whose sender could not be authenticated: no run is created. */
+export class BuildNotAuthenticatedError extends StagelineError {
+  constructor(what: string, hint: string) {
+    super('BUILD_NOT_AUTHENTICATED', `start-pipeline: refused the build: the record ${what}`, { hint });
+  }
+}
+
+/**
+ * sha256 (hex) of a build record as its `callerProof` signs it: its fields but the proof, keys
+ * sorted, as JSON.
+ */
+export function buildRecordDigest(record: object): string {
+  const canonical = JSON.stringify(Object.fromEntries(Object.entries(record).filter(([key, value]) => key !== 'callerProof' && value !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+  return createHash('sha256').update(canonical).digest('hex');
+}
 
 export interface StartDeps {
   store: ArtifactStore;
   clock: Clock;
   starter: ExecutionStarter;
   callbacks: TaskCallbacks;
+  /** Binds `triggeredBy` to the identity AWS authenticated (the Lambda always passes one). */
+  authenticate?: BuildAuthenticator;
+  /** Where a line about the build goes (the function's log). */
+  log?: (line: string) => void;
 }
 
 export interface StartResult {
@@ -88,7 +129,8 @@ export async function triggerPipeline(deps: TriggerDeps, event: unknown): Promis
  * the state machine.
  */
 export async function startPipeline(deps: StartDeps, event: unknown): Promise<StartResult> {
-  const build = await buildFromEvent(deps.store, event);
+  const received = await buildFromEvent(deps.store, event);
+  const { build, warnings } = await authenticatedBuild(deps, received);
   const runId = executionNameFor(build);
   const now = deps.clock.now().toISOString();
   // Read the service's policy before anything is written: a broken upload starts nothing.
@@ -96,7 +138,7 @@ export async function startPipeline(deps: StartDeps, event: unknown): Promise<St
   const concurrency = service.spec.concurrency;
   // Under `queue` every run is created QUEUED and only the compare-and-swap in startNextQueued
   // makes one RUNNING, so a run never starts beside another of its lane, however events interleave.
-  const run: RunRecord = { schemaVersion: 1, runId, build, status: concurrency === 'queue' ? 'QUEUED' : 'RUNNING', createdAt: now, updatedAt: now, tasks: [], skipped: [], warnings: [] };
+  const run: RunRecord = { schemaVersion: 1, runId, build, status: concurrency === 'queue' ? 'QUEUED' : 'RUNNING', createdAt: now, updatedAt: now, tasks: [], skipped: [], warnings };
   if (!(await createRun(deps.store, run))) return startIfNeverStarted(deps, runId, concurrency);
 
   if (concurrency === 'queue') return enqueue(deps, run);
@@ -173,14 +215,31 @@ async function enqueue(deps: StartDeps, run: RunRecord): Promise<StartResult> {
   return { runId, started: true, superseded: [], queued: true, ...(behind ? { queuedBehind: behind.runId } : {}) };
 }
 
+/**
+ * The build as the run records it. With an authenticator (AWS), the proof is checked before
+ * anything is read or written, and `triggeredBy` becomes the authenticated caller; a record that
+ * named someone else keeps its claim in a warning only. The proof itself is never stored in the run.
+ */
+async function authenticatedBuild(deps: StartDeps, received: ReceivedBuild): Promise<{ build: BuildEvent; warnings: string[] }> {
+  const { callerProof, ...build } = received;
+  if (!deps.authenticate) return { build, warnings: [] };
+  const caller = await deps.authenticate.authenticate(callerProof, buildRecordDigest(build));
+  const warnings = build.triggeredBy === caller.triggeredBy ? [] : [`the build record named ${JSON.stringify(build.triggeredBy)} as triggeredBy; the run records the caller AWS authenticated: ${caller.triggeredBy}`];
+  for (const warning of warnings) deps.log?.(`start-pipeline: ${build.service} ${build.commitSha.slice(0, 12)}: ${warning}`);
+  return { build: { ...build, triggeredBy: caller.triggeredBy }, warnings };
+}
+
+type ReceivedBuild = BuildEvent & { callerProof?: string };
+
 /** `<service>-<commit12>-<digest12>`: the same build event always names the same execution (≤ 80 characters). */
 export function executionNameFor(build: BuildEvent): string {
-  const canonical = JSON.stringify(Object.fromEntries(Object.entries(build).sort(([a], [b]) => a.localeCompare(b))));
+  // A record's callerProof (signed anew at each publication) is not part of the build it names.
+  const canonical = JSON.stringify(Object.fromEntries(Object.entries(build).filter(([key]) => key !== 'callerProof').sort(([a], [b]) => a.localeCompare(b))));
   const digest = createHash('sha256').update(canonical).digest('hex').slice(0, 12);
   return `${runIdPrefix(build.service)}${build.commitSha.slice(0, 12)}-${digest}`;
 }
 
-async function buildFromEvent(store: ArtifactStore, event: unknown): Promise<BuildEvent> {
+async function buildFromEvent(store: ArtifactStore, event: unknown): Promise<ReceivedBuild> {
   const envelope = safeParse(z.looseObject({ source: z.optional(z.string()), 'detail-type': z.optional(z.string()), detail: z.unknown() }), event);
   if (!envelope.success) throw new ConfigError('start-pipeline: expected an EventBridge event with a detail object');
   const { source, detail } = envelope.data;
@@ -217,12 +276,12 @@ function s3ObjectKey(event: unknown): string | undefined {
   }
 }
 
-function validateBuild(value: unknown, where: string): BuildEvent {
+function validateBuild(value: unknown, where: string): ReceivedBuild {
   const parsed = safeParse(buildEventSchema, value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const path = issue.path.join('.') || '(root)';
-  throw new ConfigError(`${where}: ${path}: ${issue.message}`, { hint: 'detail: { org, service, commitSha, branch, tag?, image, triggeredBy }' });
+  throw new ConfigError(`${where}: ${path}: ${issue.message}`, { hint: 'detail: { org, service, commitSha, branch, tag?, image, triggeredBy, callerProof }' });
 }
 
 function safeJson(text: string, where: string): unknown {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '../../../lib/adapters/aws/s3-artifact-store.js';
@@ -20,6 +21,9 @@ const REPO = resolve(import.meta.dirname, '../../..');
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:111111111111:stateMachine:StagelineDeploymentStage';
 const events = mockClient(EventBridgeClient);
 const sfn = mockClient(SFNClient);
+const sts = mockClient(STSClient);
+/** The build system's credentials (a role session), as STS names them. */
+const CALLER_ARN = 'arn:aws:sts::111111111111:assumed-role/github-actions-deployer/run-42';
 let s3: MotoS3;
 let buckets = 0;
 const dirs: string[] = [];
@@ -33,6 +37,8 @@ afterAll(async () => {
 beforeEach(() => {
   events.reset();
   sfn.reset();
+  sts.reset();
+  sts.on(GetCallerIdentityCommand).resolves({ Arn: CALLER_ARN, Account: '111111111111', UserId: 'AROAEXAMPLE:run-42' });
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
   sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
 });
@@ -62,7 +68,15 @@ function deploy(dir: string, bucket: string, options: Partial<DeployToAwsOptions
   const done = deployToAwsCommand(
     { project: '.', bucket, region: 'eu-west-1', triggeredBy: 'dev@acme.io', image: 'registry.example/hello:1', ...options },
     io,
-    { s3: s3.client, eventBridge: new EventBridgeClient({ region: 'eu-west-1' }), sfn: new SFNClient({ region: 'eu-west-1' }), env, pollMs: 15, startTimeoutMs: 500 },
+    {
+      s3: s3.client,
+      eventBridge: new EventBridgeClient({ region: 'eu-west-1' }),
+      sfn: new SFNClient({ region: 'eu-west-1' }),
+      sts: new STSClient({ region: 'eu-west-1', credentials: { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'example', sessionToken: 'session-token' } }),
+      env,
+      pollMs: 15,
+      startTimeoutMs: 500,
+    },
   );
   return { io, done };
 }
@@ -110,7 +124,14 @@ describe('stageline deploy (AWS)', () => {
     await done;
 
     const build = publishedBuild();
-    expect(build).toMatchObject({ org: 'acme', service: 'hello-service', branch: 'main', image: 'registry.example/hello:1', triggeredBy: 'dev@acme.io' });
+    // triggeredBy is who the credentials are (start-pipeline takes it from STS), not --triggered-by.
+    expect(build).toMatchObject({ org: 'acme', service: 'hello-service', branch: 'main', image: 'registry.example/hello:1', triggeredBy: CALLER_ARN });
+    expect(io.stderr.join('\n')).toContain(`--triggered-by dev@acme.io is not used in AWS: the run records the caller AWS authenticates, ${CALLER_ARN}`);
+    // The record carries its proof: a GetCallerIdentity presigned by these credentials, bound to the record's digest.
+    const proof = new URL((build as BuildEvent & { callerProof: string }).callerProof);
+    expect(proof.origin).toBe('https://sts.eu-west-1.amazonaws.com');
+    expect(Object.fromEntries(proof.searchParams)).toMatchObject({ Action: 'GetCallerIdentity', 'X-Amz-SignedHeaders': 'host;x-stageline-build-sha256', 'X-Amz-Expires': '900', 'X-Amz-Security-Token': 'session-token' });
+    expect(proof.searchParams.get('X-Amz-Credential')).toMatch(/^ASIAEXAMPLE\/\d{8}\/eu-west-1\/sts\/aws4_request$/);
     expect(events).toHaveReceivedCommandWith(PutEventsCommand, { Entries: [expect.objectContaining({ EventBusName: 'Stageline-builds', Source: 'stageline.build', DetailType: 'Build Completed' })] });
     const prefix = `builds/hello-service/${build.commitSha}/`;
     const keys = await store.list(prefix);
