@@ -65,7 +65,8 @@ describe('Lambda entries (functions/*/index.ts)', () => {
 
   it('record-success writes run.json in BUCKET_NAME with If-Match', async () => {
     for (const [key, value] of Object.entries(ENV['record-success']!)) vi.stubEnv(key, value);
-    const run = { schemaVersion: 1, runId: 'r1', build: {}, status: 'RUNNING', createdAt: 'x', updatedAt: 'x', tasks: [], skipped: [], warnings: [] };
+    const build = { org: 'acme', service: 'orders', commitSha: 'a'.repeat(40), branch: 'main', image: 'registry.example/orders:1', triggeredBy: 'arn:aws:iam::111111111111:user/ci' };
+    const run = { schemaVersion: 1, runId: 'r1', build, status: 'RUNNING', createdAt: '2030-01-01T00:00:00.000Z', updatedAt: '2030-01-01T00:00:00.000Z', tasks: [], skipped: [], warnings: [] };
     s3.on(GetObjectCommand, { Bucket: 'bkt', Key: 'runs/r1/run.json' }).callsFake(async () => ({ Body: body(JSON.stringify(run)), ETag: '"e1"' }));
     s3.on(PutObjectCommand).resolves({ ETag: '"e2"' });
     const { handler } = (await IMPORT['record-success']!()) as { handler: (event: { runId: string }) => Promise<{ status: string }> };
