@@ -58,3 +58,13 @@ export const processIo: CliIo = {
   interactive: Boolean(process.stdout.isTTY),
   cwd: process.cwd(),
 };
+
+/**
+ * A text from a record (a branch name, a reason, a failure detail), made safe to print on a
+ * terminal: control characters (ESC sequences that recolour, clear or retitle the screen, a
+ * carriage return that overwrites the line, a newline that forges one) are shown as `\xNN`.
+ * Tabs are kept; every other character is printed as is.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

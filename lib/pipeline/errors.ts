@@ -67,3 +67,19 @@ export class BuildImmutableError extends StagelineError {
     });
   }
 }
+
+/**
+ * A record read from the store (run.json, a cancel request, an approval gate, a decision…) is not
+ * what Stageline wrote: cut off, not JSON, or the wrong shape. It names the record's key (the file
+ * under the local store, the object in the bucket); the other records stay usable.
+ */
+export class CorruptRecordError extends StagelineError {
+  constructor(
+    readonly key: string,
+    readonly problem: string,
+  ) {
+    super('RECORD_CORRUPT', `store record ${key} is corrupt: ${problem}`, {
+      hint: `move it aside or restore it from a backup (locally: <state dir>/${key}); the other runs are not affected`,
+    });
+  }
+}

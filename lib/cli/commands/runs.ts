@@ -1,11 +1,11 @@
 import { DirectoryArtifactStore } from '../../adapters/local/directory-artifact-store.js';
-import { listRuns, requireRun } from '../../pipeline/workflow/records.js';
+import { listRunsAndCorrupt, requireRun } from '../../pipeline/workflow/records.js';
 import { formatRunTable } from '../../local-runtime/progress.js';
 import { requestCancel } from '../../pipeline/workflow/cancellation.js';
 import { FileTaskCallbacks } from '../../adapters/local/file-task-callbacks.js';
 import { operatorIdentity } from '../../adapters/local/operator-identity.js';
 import { systemClock } from '../../ports/clock.js';
-import type { CliIo } from '../io.js';
+import { printable, type CliIo } from '../io.js';
 import { localProjectPaths } from '../../adapters/local/local-project.js';
 
 interface StoreOptions {
@@ -13,22 +13,36 @@ interface StoreOptions {
   stateDir?: string;
 }
 
-/** `stageline runs`: every run in the local store, newest first. */
+/**
+ * `stageline runs`: every run in the local store, newest first. A run whose run.json is corrupt
+ * is listed last as CORRUPT with its file and what is wrong, so one broken record neither hides
+ * the others nor fails the command. Record texts are printed with control characters escaped.
+ */
 export async function runsCommand(options: StoreOptions & { json?: boolean }, io: CliIo): Promise<void> {
   const store = new DirectoryArtifactStore(localProjectPaths(io.cwd, options).storeDir);
-  const runs = await listRuns(store);
+  const { runs, corrupt } = await listRunsAndCorrupt(store);
   if (options.json) {
-    io.out(JSON.stringify(runs.map((run) => ({ runId: run.runId, service: run.build.service, commitSha: run.build.commitSha, branch: run.build.branch, status: run.status, ...(run.queuedBehind ? { queuedBehind: run.queuedBehind } : {}), createdAt: run.createdAt, finishedAt: run.finishedAt ?? null })), null, 2));
+    io.out(
+      JSON.stringify(
+        [
+          ...runs.map((run) => ({ runId: run.runId, service: run.build.service, commitSha: run.build.commitSha, branch: run.build.branch, status: run.status, ...(run.queuedBehind ? { queuedBehind: run.queuedBehind } : {}), createdAt: run.createdAt, finishedAt: run.finishedAt ?? null })),
+          ...corrupt.map((broken) => ({ runId: broken.runId, status: 'CORRUPT', corrupt: { file: broken.key, problem: broken.problem } })),
+        ],
+        null,
+        2,
+      ),
+    );
     return;
   }
-  if (runs.length === 0) {
+  if (runs.length === 0 && corrupt.length === 0) {
     io.out('no runs yet (stageline deploy --local starts one)');
     return;
   }
   for (const run of runs) {
     const envs = run.status === 'QUEUED' ? `queued behind ${run.queuedBehind ?? 'an older run'}` : run.tasks.map((task) => `${task.env}:${task.status}`).join(' ');
-    io.out(`${run.createdAt}  ${run.runId}  ${run.status.padEnd(10)}  ${run.build.branch}  ${envs}`);
+    io.out(printable(`${run.createdAt}  ${run.runId}  ${run.status.padEnd(10)}  ${run.build.branch}  ${envs}`));
   }
+  for (const broken of corrupt) io.out(printable(`${'?'.padEnd(24)}  ${broken.runId}  ${'CORRUPT'.padEnd(10)}  ${broken.key}: ${broken.problem}`));
 }
 
 /** `stageline status <run> [--json]`: one run's environments, statuses and reasons. */
@@ -39,7 +53,7 @@ export async function statusCommand(options: StoreOptions & { runId: string; jso
     io.out(JSON.stringify(run, null, 2));
     return;
   }
-  for (const line of formatRunTable(run)) io.out(line);
+  for (const line of formatRunTable(run)) io.out(printable(line));
 }
 
 /** `stageline cancel <run>`: the next environment will not start; a waiting gate stops now; a queued run never starts. */

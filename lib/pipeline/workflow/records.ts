@@ -1,5 +1,6 @@
 import { isPreconditionFailed, type ArtifactStore } from '../../ports/artifact-store.js';
 import { StagelineError } from '../../errors.js';
+import { CorruptRecordError } from '../errors.js';
 import type { ManifestReferences } from '../references.js';
 import type { TaskIdentity } from '../deployment-tasks.js';
 import type { SkippedOverlay } from '../resolve-manifests.js';
@@ -16,6 +17,16 @@ export interface BuildEvent {
   /** Who pushed the commit; may not approve this run's gates. */
   triggeredBy: string;
 }
+
+/**
+ * How two identities (an approver, who triggered a build) are compared everywhere: an email is
+ * case-insensitive and surrounding blanks are never part of it, so ` Dev@Acme.io ` is dev@acme.io.
+ * Separation of duties depends on this being one comparison for the page and the CLI.
+ */
+export const identityKey = (identity: string): string => identity.trim().toLowerCase();
+
+/** Whether two identities name the same person (see {@link identityKey}). */
+export const sameIdentity = (a: string, b: string): boolean => identityKey(a) === identityKey(b);
 
 /**
  * QUEUED: created under `concurrency: queue` while an older run of the same service and branch is
@@ -141,9 +152,61 @@ export class RunNotFoundError extends StagelineError {
   }
 }
 
+const RUN_STATUSES: readonly RunStatus[] = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'SUPERSEDED'];
+const TASK_STATUSES: readonly TaskStatus[] = ['PENDING', 'WAITING_APPROVAL', 'APPROVED', 'APPLYING', ...FINAL_TASK_STATUSES];
+
+/** A JSON record of the store, parsed; anything that is not JSON is a CorruptRecordError naming `key`. */
+export function parseJsonRecord(key: string, body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch (error) {
+    throw new CorruptRecordError(key, body.trim() === '' ? 'the file is empty' : `not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The first way `value` is not a run record (what the code reading it relies on), or undefined.
+ * Unknown extra fields are allowed: an older or newer Stageline may have written them.
+ */
+function runRecordProblem(value: unknown, runId: string | undefined): string | undefined {
+  if (!isObject(value)) return 'not a JSON object';
+  if (value.schemaVersion !== 1) return `schemaVersion is ${JSON.stringify(value.schemaVersion)}, expected 1`;
+  if (typeof value.runId !== 'string') return 'runId is not a string';
+  if (runId !== undefined && value.runId !== runId) return `runId is ${JSON.stringify(value.runId)}, not the run's folder ${JSON.stringify(runId)}`;
+  if (!isObject(value.build)) return 'build is not an object';
+  for (const field of ['org', 'service', 'commitSha', 'branch', 'image', 'triggeredBy'] as const) {
+    if (typeof value.build[field] !== 'string') return `build.${field} is not a string`;
+  }
+  if (!RUN_STATUSES.includes(value.status as RunStatus)) return `status ${JSON.stringify(value.status)} is not a run status`;
+  for (const field of ['createdAt', 'updatedAt'] as const) if (typeof value[field] !== 'string') return `${field} is not a string`;
+  if (!Array.isArray(value.tasks)) return 'tasks is not a list';
+  for (const [position, task] of value.tasks.entries()) {
+    if (!isObject(task)) return `tasks[${position}] is not an object`;
+    if (typeof task.index !== 'number' || typeof task.overlay !== 'string' || typeof task.env !== 'string') return `tasks[${position}] lacks its index, overlay or env`;
+    if (!TASK_STATUSES.includes(task.status as TaskStatus)) return `tasks[${position}].status ${JSON.stringify(task.status)} is not a task status`;
+  }
+  if (!Array.isArray(value.skipped)) return 'skipped is not a list';
+  if (!Array.isArray(value.warnings)) return 'warnings is not a list';
+  return undefined;
+}
+
+/** run.json text as a RunRecord; a CorruptRecordError naming the file when it is not one. */
+export function parseRunRecord(key: string, body: string, runId?: string): RunRecord {
+  const value = parseJsonRecord(key, body);
+  const problem = runRecordProblem(value, runId);
+  if (problem !== undefined) throw new CorruptRecordError(key, problem);
+  return value as RunRecord;
+}
+
+const runIdOfKey = (key: string) => /^runs\/([^/]+)\/run\.json$/.exec(key)?.[1];
+
+/** The run, undefined when there is none; a CorruptRecordError (naming runs/<runId>/run.json) when its record is broken. */
 export async function readRun(store: ArtifactStore, runId: string): Promise<RunRecord | undefined> {
-  const object = await store.get(runKey(runId));
-  return object ? (JSON.parse(object.body) as RunRecord) : undefined;
+  const key = runKey(runId);
+  const object = await store.get(key);
+  return object ? parseRunRecord(key, object.body, runId) : undefined;
 }
 
 export async function requireRun(store: ArtifactStore, runId: string): Promise<RunRecord> {
@@ -214,7 +277,7 @@ async function compareAndSwapRun(
   for (let attempt = 0; ; attempt++) {
     const object = await store.get(runKey(runId));
     if (!object) throw new RunNotFoundError(runId);
-    const run = JSON.parse(object.body) as RunRecord;
+    const run = parseRunRecord(runKey(runId), object.body, runId);
     if (!when(run)) return undefined;
     const before = run.tasks.map((task) => JSON.stringify(task));
     mutate(run);
@@ -259,13 +322,41 @@ async function writeTaskFiles(store: ArtifactStore, run: RunRecord, changed: rea
   await Promise.all(changed.map((task) => store.put(taskKey(run.runId, task.index, task.overlay), serialize({ runId: run.runId, ...task }))));
 }
 
+/**
+ * The run's cancel request. Its presence is what counts: an unreadable one (cut off by a crash)
+ * still cancels, as a plain cancellation by an unknown operator, rather than failing every reader.
+ */
 export async function readCancelRequest(store: ArtifactStore, runId: string): Promise<CancelRequest | undefined> {
   const object = await store.get(cancelKey(runId));
-  return object ? (JSON.parse(object.body) as CancelRequest) : undefined;
+  if (!object) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(object.body) as unknown;
+  } catch {
+    value = undefined;
+  }
+  if (isObject(value) && (value.reason === 'cancelled' || value.reason === 'superseded') && typeof value.by === 'string' && typeof value.at === 'string') return value as unknown as CancelRequest;
+  return { reason: 'cancelled', by: `an unknown operator (${cancelKey(runId)} is unreadable)`, at: typeof (value as { at?: unknown } | undefined)?.at === 'string' ? (value as { at: string }).at : '' };
 }
 
-/** Every run in the store, newest first (`stageline runs`). The workflow reads one service's runs: {@link listRunsOfService}. */
+/** A run whose run.json cannot be read as one (`stageline runs` marks it CORRUPT). */
+export interface CorruptRun {
+  runId: string;
+  key: string;
+  problem: string;
+}
+
+/**
+ * Every readable run in the store, newest first. A corrupt run.json is left out (one broken record
+ * must not block every listing, and with it every deploy); {@link listRunsAndCorrupt} reports them.
+ * The workflow reads one service's runs: {@link listRunsOfService}.
+ */
 export async function listRuns(store: ArtifactStore): Promise<RunRecord[]> {
+  return (await readRunsUnder(store, 'runs/')).runs;
+}
+
+/** `stageline runs`: the readable runs, newest first, and the corrupt ones, by run id. */
+export async function listRunsAndCorrupt(store: ArtifactStore): Promise<{ runs: RunRecord[]; corrupt: CorruptRun[] }> {
   return readRunsUnder(store, 'runs/');
 }
 
@@ -275,16 +366,32 @@ export async function listRuns(store: ArtifactStore): Promise<RunRecord[]> {
  * hence the filter on the build's service.
  */
 export async function listRunsOfService(store: ArtifactStore, service: string): Promise<RunRecord[]> {
-  return (await readRunsUnder(store, `runs/${runIdPrefix(service)}`)).filter((run) => run.build.service === service);
+  return (await readRunsUnder(store, `runs/${runIdPrefix(service)}`)).runs.filter((run) => run.build.service === service);
 }
 
 /** How every run id of `service` starts: the service name (at most 50 characters) and a dash. */
 export const runIdPrefix = (service: string) => `${service.slice(0, 50)}-`;
 
-async function readRunsUnder(store: ArtifactStore, prefix: string): Promise<RunRecord[]> {
-  const keys = (await store.list(prefix)).filter((key) => /^runs\/[^/]+\/run\.json$/.test(key));
-  const runs = (await Promise.all(keys.map(async (key) => (await store.get(key))?.body))).filter((body): body is string => body !== undefined);
-  return runs.map((body) => JSON.parse(body) as RunRecord).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+async function readRunsUnder(store: ArtifactStore, prefix: string): Promise<{ runs: RunRecord[]; corrupt: CorruptRun[] }> {
+  const keys = (await store.list(prefix)).filter((key) => runIdOfKey(key) !== undefined);
+  const runs: RunRecord[] = [];
+  const corrupt: CorruptRun[] = [];
+  await Promise.all(
+    keys.map(async (key) => {
+      const runId = runIdOfKey(key)!;
+      const body = (await store.get(key))?.body;
+      if (body === undefined) return;
+      try {
+        runs.push(parseRunRecord(key, body, runId));
+      } catch (error) {
+        if (!(error instanceof CorruptRecordError)) throw error;
+        corrupt.push({ runId, key, problem: error.problem });
+      }
+    }),
+  );
+  runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || (a.runId < b.runId ? -1 : 1));
+  corrupt.sort((a, b) => (a.runId < b.runId ? -1 : 1));
+  return { runs, corrupt };
 }
 
 export function serialize(value: unknown): string {

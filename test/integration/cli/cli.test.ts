@@ -119,16 +119,14 @@ describe('stageline deploy --local, runs, status', () => {
   });
 });
 
-describe('internal errors', () => {
-  it('exit 2 with a hint to report it, the stack only on STAGELINE_DEBUG', () => {
+describe('a corrupt record', () => {
+  it('is a user-facing error naming the file (exit 1), not an internal error', () => {
     const project = tempDir();
     mkdirSync(join(project, '.stageline', 'store', 'runs', 'broken'), { recursive: true });
     writeFileSync(join(project, '.stageline', 'store', 'runs', 'broken', 'run.json'), '{ not json');
     const { code, stderr } = stageline(['status', 'broken', '--project', project]);
-    expect(code).toBe(2);
-    expect(stderr).toMatch(/^internal error: /);
-    expect(stderr).toContain('hint: this is a bug in Stageline');
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^error: store record runs\/broken\/run\.json is corrupt: not valid JSON/);
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 });
-
