@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { PreconditionFailed, type ArtifactStore, type PutConditions, type StoredObject } from '../../ports/artifact-store.js';
+import { StorageError } from '../../errors.js';
 import { BuildImmutableError } from '../../pipeline/errors.js';
-import { tempPathFor } from './atomic-write.js';
+import { ensureDirectory, tempPathFor } from './atomic-write.js';
 
 const LOCK_SUFFIX = '.stageline-lock';
 /** A lock older than this was left by a crashed process and is broken. */
@@ -24,19 +25,33 @@ export class DirectoryArtifactStore implements ArtifactStore {
   constructor(readonly root: string) {}
 
   async get(key: string): Promise<StoredObject | undefined> {
+    const path = this.pathOf(key);
     try {
-      const body = await readFile(this.pathOf(key), 'utf8');
+      const body = await readFile(path, 'utf8');
       return { body, etag: etagOf(body) };
     } catch (error) {
       if (isMissing(error)) return undefined;
-      throw error;
+      throw StorageError.from(error, 'read', path, this.root) ?? error;
     }
   }
 
+  /**
+   * Writes the object. A write the machine refuses (a full disk, a quota, a read-only or failing
+   * filesystem) is one StorageError naming the file and what to do, never a raw errno; the temp
+   * file is removed and the previous object, if any, stays as it was.
+   */
   async put(key: string, body: string, conditions: PutConditions = {}): Promise<{ etag: string }> {
     const path = this.pathOf(key);
     await this.refuseChangeToSealedBuild(key, body);
-    await mkdir(dirname(path), { recursive: true });
+    try {
+      return await this.write(key, path, body, conditions);
+    } catch (error) {
+      throw StorageError.from(error, 'write', path, this.root) ?? error;
+    }
+  }
+
+  private async write(key: string, path: string, body: string, conditions: PutConditions): Promise<{ etag: string }> {
+    await ensureDirectory(dirname(path));
     const temp = tempPathFor(path);
     await writeFile(temp, body, { flag: 'wx' });
     try {
