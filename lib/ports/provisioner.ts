@@ -5,7 +5,19 @@
  * only to its command (a 0600 temporary file, removed afterwards) and never logs it.
  */
 export interface Provisioner {
-  provision(job: ProvisionJob, log: (line: string) => void): Promise<ProvisionResult>;
+  provision(job: ProvisionJob, log: (line: string) => void, control?: ProvisionControl): Promise<ProvisionResult>;
+}
+
+/**
+ * How the runner steers a provisioning under way. A stack job lives or dies as one unit: when
+ * `signal` aborts (the runner was told to stop, its step timed out or its run was cancelled, it
+ * lost the environment's lease) the provisioner stops everything it started and rejects, and it
+ * settles only once none of its processes is left.
+ */
+export interface ProvisionControl {
+  signal?: AbortSignal;
+  /** Told the process group of each command as it starts (undefined once it is gone): the lease records it. */
+  onProcessGroup?: (pgid: number | undefined) => void;
 }
 
 export interface ProvisionJob {

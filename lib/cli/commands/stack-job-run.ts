@@ -1,3 +1,4 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StagelineError, UsageError } from '../../errors.js';
 import { DirectoryArtifactStore } from '../../adapters/local/directory-artifact-store.js';
@@ -5,7 +6,10 @@ import { FileSecretSource } from '../../adapters/local/file-secret-source.js';
 import { FileTaskCallbacks } from '../../adapters/local/file-task-callbacks.js';
 import { FileVariableSource } from '../../adapters/local/file-variable-source.js';
 import { provisionerFor } from '../../adapters/local/provisioners.js';
-import { executeStackJob } from '../../pipeline/stack-job/run-stack-job.js';
+import { removeLeftoverJobDirs } from '../../adapters/local/command-provisioner.js';
+import { localProcessLiveness, processAlive } from '../../local-runtime/process-liveness.js';
+import { executeStackJob, type StackJobDeps } from '../../pipeline/stack-job/run-stack-job.js';
+import type { StackJobRequest } from '../../ports/stack-job-launcher.js';
 import { parseStackJobRequest } from '../../pipeline/stack-job/stack-job-request.js';
 import { loadOrganization } from '../../pipeline/workflow/source-tree.js';
 import type { Provisioner } from '../../ports/provisioner.js';
@@ -56,7 +60,8 @@ export async function stackJobRunCommand(options: StackJobRunOptions, io: CliIo)
   // its heartbeat; the organization and the environment's role come once it holds the lease.
   if (inAws) {
     const { awsStackJobDeps } = await import('../../adapters/aws/runner-wiring.js');
-    const report = await executeStackJob({ ...(await awsStackJobDeps(request, env)), clock: systemClock, log: (line) => io.out(line) }, request);
+    const awsDeps = await awsStackJobDeps(request, env);
+    const report = await whileStoppable((signal) => executeStackJob({ ...awsDeps, clock: systemClock, log: (line) => io.out(line), signal }, request));
     if (report.outcome === 'failed') throw new StackJobFailedError(`stack job for ${request.service} → ${request.env} failed: ${report.detail}`);
     return;
   }
@@ -69,21 +74,84 @@ export async function stackJobRunCommand(options: StackJobRunOptions, io: CliIo)
   // The organization decides the provisioner per kind. It is read when the runner asks for the
   // provisioner — after its first heartbeat and once it holds the environment's lease, inside its
   // own error handling: an unreadable config fails the job through the workflow, before any change.
-  const pick = async (kind: string): Promise<Provisioner> => provisionerFor(await loadOrganization(store), store)(kind);
+  // Resolved manifests (secrets) go to the state dir's private folder (0700), never a shared temp
+  // directory; what a runner that died left there is removed now (each name carries its pid).
+  const privateDir = join(stateDir, 'local', 'private');
+  await removeLeftoverJobDirs(privateDir, processAlive);
+  const pick = async (kind: string): Promise<Provisioner> => provisionerFor(await loadOrganization(store), store, { tempDir: privateDir })(kind);
+  const log = jobLog(stateDir, request, io);
 
-  const report = await executeStackJob(
-    {
-      store,
-      secrets: new FileSecretSource(secretsFile),
-      variables: new FileVariableSource(variablesFile),
-      callbacks: new FileTaskCallbacks(store),
-      provisionerFor: pick,
-      clock: systemClock,
-      log: (line) => io.out(line),
-    },
-    request,
+  const report = await whileStoppable((signal) =>
+    executeStackJob(
+      {
+        store,
+        secrets: new FileSecretSource(secretsFile),
+        variables: new FileVariableSource(variablesFile),
+        callbacks: new FileTaskCallbacks(store),
+        provisionerFor: pick,
+        clock: systemClock,
+        log,
+        liveness: localProcessLiveness,
+        // The local step's heartbeat is a file: beat often, so a timed-out step stops the apply within seconds.
+        heartbeatMs: LOCAL_HEARTBEAT_MS,
+        leaseHeartbeatMs: LOCAL_LEASE_HEARTBEAT_MS,
+        signal,
+      },
+      request,
+    ),
   );
   if (report.outcome === 'failed') {
     throw new StackJobFailedError(`stack job for ${request.service} → ${request.env} failed: ${report.detail}`);
   }
+}
+
+/** The local runner's step heartbeat (a file write) and lease renewal periods. */
+const LOCAL_HEARTBEAT_MS = 2_000;
+const LOCAL_LEASE_HEARTBEAT_MS = 1_000;
+
+/**
+ * Runs the job with SIGTERM, SIGINT and SIGHUP turned into a stop of the job: its provisioner's
+ * process group is stopped, the job recorded and reported as failed, the lease released, the
+ * resolved manifest removed; then the runner exits as usual. (SIGKILL cannot be caught: the
+ * provisioner's watchdog stops the group then, and the next runner removes the manifest.)
+ */
+async function whileStoppable<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+  const handlers = signals.map((name) => {
+    const handler = () => controller.abort(`${name} received`);
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
+  try {
+    return await run(controller.signal);
+  } finally {
+    for (const [name, handler] of handlers) process.removeListener(name, handler);
+  }
+}
+
+/**
+ * The job's log: every line (already redacted) to stdout, for `deploy --local` to relay, and to
+ * `<stateDir>/local/logs/<runId>/<index>-<overlay>.log` (0600). The runner outlives a
+ * `deploy --local` that is killed or piped into `head`: its stdout is then gone (the CLI drops
+ * lines quietly), and the file keeps the whole log. A log file that cannot be written is skipped.
+ */
+function jobLog(stateDir: string, request: StackJobRequest, io: CliIo): StackJobDeps['log'] {
+  const dir = join(stateDir, 'local', 'logs', request.runId);
+  const file = join(dir, `${request.taskIndex}-${request.overlay}.log`);
+  let fileOk = true;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch {
+    fileOk = false;
+  }
+  return (line) => {
+    io.out(line);
+    if (!fileOk) return;
+    try {
+      appendFileSync(file, `${new Date().toISOString()} ${line}\n`, { mode: 0o600 });
+    } catch {
+      fileOk = false;
+    }
+  };
 }

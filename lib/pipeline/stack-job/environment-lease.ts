@@ -1,11 +1,22 @@
 import { isJsonObject } from '../../kustomize/json.js';
+import { StagelineError } from '../../errors.js';
 import { isPreconditionFailed, type ArtifactStore } from '../../ports/artifact-store.js';
-import type { StackJobRequest } from '../../ports/stack-job-launcher.js';
+import type { ProcessLiveness, ProcessOwner, StackJobRequest } from '../../ports/stack-job-launcher.js';
 import { FINAL_TASK_STATUSES, readRun, serialize } from '../workflow/records.js';
 import { environmentLockKey } from './keys.js';
 
 /** How often a stack job waiting for an environment's lease looks at it again, when not told otherwise. */
 export const DEFAULT_LEASE_POLL_MS = 1_000;
+
+/** How often the holder renews its lease (`heartbeatAt`), when not told otherwise. */
+export const DEFAULT_LEASE_HEARTBEAT_MS = 5_000;
+
+/**
+ * A lease whose holder is on another machine (or recorded no owner) and has not renewed it for
+ * this long is stale: its runner is gone. On the holder's own machine the process table decides
+ * instead (see {@link staleBecause}).
+ */
+export const LEASE_STALE_MS = 60_000;
 
 /** The body of `locks/<org>/<env>/<service>.json`: which run's task is applying the service to the environment. */
 export interface LeaseHolder {
@@ -13,15 +24,40 @@ export interface LeaseHolder {
   taskIndex: number;
   digest: string;
   acquiredAt: string;
+  /**
+   * The fence: a random token per acquisition. Recording a result (`deployed/…`, outputs, the task's
+   * final status) first rewrites the lock with compare-and-swap on the etag this holder last
+   * wrote, so a job whose lease was taken over records nothing. Absent in locks of older versions.
+   */
+  token?: string;
+  /** The runner holding it (host and pid). */
+  owner?: ProcessOwner;
+  /** The process group of the provisioner command running now, if any. */
+  processGroup?: number;
+  /** When the holder last renewed the lease. */
+  heartbeatAt?: string;
+  /** Set by the fence: the holder is recording its result. */
+  recordingAt?: string;
 }
 
-/** A lease this job holds: the lock's key and the etag and body it wrote. */
+/** A lease this job holds: the lock's key and the etag and body it wrote last. */
 export interface EnvironmentLease {
   key: string;
   etag: string;
   body: string;
+  holder: LeaseHolder;
   /** It was held by another run when the job first looked (the job waited for it). */
   waited: boolean;
+}
+
+/** The lease is no longer this job's: it was taken over (the job was thought dead) or removed. */
+export class LeaseLostError extends StagelineError {
+  constructor(env: string, key: string, current: LeaseHolder | undefined) {
+    const by = current ? `run ${current.runId} task ${current.taskIndex} holds it now` : 'it was removed';
+    super('LEASE_LOST', `the lease on ${env} (${key}) is no longer this job's: ${by}; nothing recorded`, {
+      hint: 'another run took the environment over (this job was thought dead); deploy again if this commit must win',
+    });
+  }
 }
 
 export interface AcquireLeaseOptions {
@@ -30,6 +66,12 @@ export interface AcquireLeaseOptions {
   /** Milliseconds between two looks at a lease held by another run. */
   pollMs: number;
   now: () => Date;
+  /** This machine's processes: a holder on this machine whose processes are all gone is stale at once. */
+  liveness?: ProcessLiveness;
+  /** Who this job is (recorded in the lock). Default: `liveness.self()`. */
+  owner?: ProcessOwner;
+  /** Default {@link LEASE_STALE_MS}. */
+  staleAfterMs?: number;
   /**
    * Called after each wait (between two looks at the lease): the runner heartbeats there, and
    * throws to stop waiting (its step closed).
@@ -54,7 +96,17 @@ export interface AcquireLeaseOptions {
 export async function acquireEnvironmentLease(options: AcquireLeaseOptions, request: StackJobRequest): Promise<EnvironmentLease> {
   const { store, log } = options;
   const key = environmentLockKey(request.org, request.env, request.service);
-  const mine: LeaseHolder = { runId: request.runId, taskIndex: request.taskIndex, digest: request.digest, acquiredAt: options.now().toISOString() };
+  const acquiredAt = options.now().toISOString();
+  const owner = options.owner ?? options.liveness?.self();
+  const mine: LeaseHolder = {
+    runId: request.runId,
+    taskIndex: request.taskIndex,
+    digest: request.digest,
+    acquiredAt,
+    token: newToken(),
+    ...(owner ? { owner } : {}),
+    heartbeatAt: acquiredAt,
+  };
   const body = serialize(mine);
   let announced: string | undefined;
   let waited = false;
@@ -64,7 +116,7 @@ export async function acquireEnvironmentLease(options: AcquireLeaseOptions, requ
       try {
         const { etag } = await store.put(key, body, { ifNoneMatch: '*' });
         log(`lease on ${request.env} acquired (${key})`);
-        return { key, etag, body, waited };
+        return { key, etag, body, holder: mine, waited };
       } catch (error) {
         if (!isPreconditionFailed(error)) throw error;
         continue; // another job created it first: look at it
@@ -72,13 +124,20 @@ export async function acquireEnvironmentLease(options: AcquireLeaseOptions, requ
     }
 
     const holder = parseHolder(current.body);
-    const takeOver = holder === undefined ? 'the lock cannot be read' : holder.runId === request.runId ? 'it is held by this run' : await staleBecause(store, holder);
+    const takeOver =
+      holder === undefined
+        ? 'the lock cannot be read'
+        : holder.runId === request.runId && holder.taskIndex === request.taskIndex
+          ? await sameTaskTakeOver(holder, options)
+          : holder.runId === request.runId
+            ? 'it is held by this run'
+            : await staleBecause(store, holder, options.now(), options.liveness, options.staleAfterMs ?? LEASE_STALE_MS);
     if (takeOver !== undefined) {
       try {
         const { etag } = await store.put(key, body, { ifMatch: current.etag });
         const who = holder === undefined ? '' : ` from run ${holder.runId} task ${holder.taskIndex}`;
         log(`lease on ${request.env} taken over${who} (${takeOver})`);
-        return { key, etag, body, waited };
+        return { key, etag, body, holder: mine, waited };
       } catch (error) {
         if (!isPreconditionFailed(error)) throw error;
         continue; // released or taken over meanwhile: look again
@@ -97,9 +156,36 @@ export async function acquireEnvironmentLease(options: AcquireLeaseOptions, requ
 }
 
 /**
+ * Rewrites this job's lock with compare-and-swap on the etag it wrote last (`changes` merged in,
+ * `heartbeatAt` now): the lease is renewed, and proven still this job's. Throws
+ * {@link LeaseLostError} when it was taken over or removed meanwhile.
+ */
+export async function renewEnvironmentLease(store: ArtifactStore, lease: EnvironmentLease, env: string, now: Date, changes: Partial<LeaseHolder> = {}): Promise<EnvironmentLease> {
+  const holder: LeaseHolder = { ...lease.holder, ...changes, heartbeatAt: now.toISOString() };
+  if (changes.processGroup === undefined && 'processGroup' in changes) delete holder.processGroup;
+  const body = serialize(holder);
+  try {
+    const { etag } = await store.put(lease.key, body, { ifMatch: lease.etag });
+    return { ...lease, etag, body, holder };
+  } catch (error) {
+    if (!isPreconditionFailed(error)) throw error;
+    const current = await store.get(lease.key).catch(() => undefined);
+    throw new LeaseLostError(env, lease.key, current ? parseHolder(current.body) : undefined);
+  }
+}
+
+/**
+ * The fence, passed right before a job records its result: the lock is rewritten (compare-and-swap)
+ * with `recordingAt`. A job that gets past it holds the lease; one that does not records nothing.
+ */
+export function fenceEnvironmentLease(store: ArtifactStore, lease: EnvironmentLease, env: string, now: Date): Promise<EnvironmentLease> {
+  return renewEnvironmentLease(store, lease, env, now, { recordingAt: now.toISOString() });
+}
+
+/**
  * Removes the lease if it is still this job's (same etag, same body); a lease taken over meanwhile
- * (this job's task went final before the release, and a waiting job took it) is left alone.
- * Never throws: a lease left behind is stale as soon as this job's task is final.
+ * is left alone. Called once no process of the job is left (the provisioner settles only then).
+ * Never throws: a lease left behind is stale as soon as this job's processes are gone.
  */
 export async function releaseEnvironmentLease(store: ArtifactStore, lease: EnvironmentLease, env: string, log: (line: string) => void): Promise<void> {
   try {
@@ -112,12 +198,31 @@ export async function releaseEnvironmentLease(store: ArtifactStore, lease: Envir
     await store.delete(lease.key);
     log(`lease on ${env} released`);
   } catch (error) {
-    log(`lease on ${env} not released (it is stale once this task is final): ${error instanceof Error ? error.message : String(error)}`);
+    log(`lease on ${env} not released (it is stale once this job's processes are gone): ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
-/** Why another run's lease may be taken over, or `undefined` while its task is still in flight. */
-async function staleBecause(store: ArtifactStore, holder: LeaseHolder): Promise<string | undefined> {
+/**
+ * Why another run's lease may be taken over, or `undefined` while a process of its job may still
+ * be alive. A lease is free only when no process of the job is left:
+ *
+ * - holder on this machine (`liveness` can look): stale once its runner and its provisioner's
+ *   process group are both gone, whatever its task says; never while one of them is alive;
+ * - holder elsewhere (or a lock without an owner): stale when its task is final or its run or task
+ *   is missing (the workflow ended it), or when it has not renewed the lease for `staleAfterMs`.
+ */
+export async function staleBecause(store: ArtifactStore, holder: LeaseHolder, now: Date, liveness: ProcessLiveness | undefined, staleAfterMs: number): Promise<string | undefined> {
+  const owner = holder.owner;
+  if (owner && liveness) {
+    const runner = liveness.isAlive(owner);
+    if (runner !== undefined) {
+      const group = holder.processGroup === undefined ? false : liveness.isGroupAlive(owner.host, holder.processGroup);
+      if (runner || group) return undefined;
+      return `its runner (pid ${owner.pid}) and its commands are gone`;
+    }
+  }
+  const beat = holder.heartbeatAt ? Date.parse(holder.heartbeatAt) : NaN;
+  if (!Number.isNaN(beat) && now.getTime() - beat > staleAfterMs) return `not renewed for ${Math.round((now.getTime() - beat) / 1000)} s`;
   const run = await readRun(store, holder.runId);
   if (run === undefined) return `run ${holder.runId} does not exist`;
   const task = run.tasks.find((candidate) => candidate.index === holder.taskIndex);
@@ -126,7 +231,20 @@ async function staleBecause(store: ArtifactStore, holder: LeaseHolder): Promise<
   return undefined;
 }
 
-function parseHolder(body: string): LeaseHolder | undefined {
+/** A lock of this very task: a retried step, or a runner started twice. Taken over unless another live process holds it. */
+async function sameTaskTakeOver(holder: LeaseHolder, options: AcquireLeaseOptions): Promise<string | undefined> {
+  const self = options.owner ?? options.liveness?.self();
+  const owner = holder.owner;
+  if (!owner || !options.liveness || !self || (owner.host === self.host && owner.pid === self.pid)) return 'it is held by this run';
+  const alive = options.liveness.isAlive(owner) || (holder.processGroup !== undefined && options.liveness.isGroupAlive(owner.host, holder.processGroup));
+  return alive ? undefined : 'it is held by this run';
+}
+
+function newToken(): string {
+  return globalThis.crypto.randomUUID();
+}
+
+export function parseHolder(body: string): LeaseHolder | undefined {
   let value: unknown;
   try {
     value = JSON.parse(body);
@@ -136,5 +254,12 @@ function parseHolder(body: string): LeaseHolder | undefined {
   if (!isJsonObject(value)) return undefined;
   const { runId, taskIndex, digest, acquiredAt } = value;
   if (typeof runId !== 'string' || runId === '' || typeof taskIndex !== 'number' || typeof digest !== 'string' || typeof acquiredAt !== 'string') return undefined;
-  return { runId, taskIndex, digest, acquiredAt };
+  const holder: LeaseHolder = { runId, taskIndex, digest, acquiredAt };
+  if (typeof value.token === 'string') holder.token = value.token;
+  const owner = value.owner;
+  if (isJsonObject(owner) && typeof owner.host === 'string' && typeof owner.pid === 'number') holder.owner = { host: owner.host, pid: owner.pid };
+  if (typeof value.processGroup === 'number') holder.processGroup = value.processGroup;
+  if (typeof value.heartbeatAt === 'string') holder.heartbeatAt = value.heartbeatAt;
+  if (typeof value.recordingAt === 'string') holder.recordingAt = value.recordingAt;
+  return holder;
 }

@@ -6,7 +6,7 @@ import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ProvisionJob, ProvisionResult, Provisioner } from '../../ports/provisioner.js';
 import type { ReferenceScope, SecretSource } from '../../ports/secret-source.js';
-import type { StackJobRequest } from '../../ports/stack-job-launcher.js';
+import type { ProcessLiveness, ProcessOwner, StackJobRequest } from '../../ports/stack-job-launcher.js';
 import { WorkflowErrors, type CallbackOutcome, type TaskCallbacks } from '../../ports/task-callbacks.js';
 import type { VariableSource } from '../../ports/variable-source.js';
 import { ManifestError } from '../errors.js';
@@ -14,8 +14,17 @@ import { validateManifest } from '../manifest.js';
 import { findReferences, summarizeReferences } from '../references.js';
 import { resolveReferences } from '../resolve-references.js';
 import { loadRunManifest, manifestKey } from '../run-manifests.js';
-import { FINAL_TASK_STATUSES, serialize, updateTask, type TaskStatus } from '../workflow/records.js';
-import { acquireEnvironmentLease, DEFAULT_LEASE_POLL_MS, releaseEnvironmentLease, type EnvironmentLease } from './environment-lease.js';
+import { FINAL_TASK_STATUSES, readCancelRequest, serialize, updateTask, type TaskStatus } from '../workflow/records.js';
+import {
+  acquireEnvironmentLease,
+  DEFAULT_LEASE_HEARTBEAT_MS,
+  DEFAULT_LEASE_POLL_MS,
+  fenceEnvironmentLease,
+  LeaseLostError,
+  releaseEnvironmentLease,
+  renewEnvironmentLease,
+  type EnvironmentLease,
+} from './environment-lease.js';
 import { deployedKey, outputsKey } from './keys.js';
 import { createRedactor, formsInDocument, type Redactor } from './redactor.js';
 
@@ -45,6 +54,20 @@ export interface StackJobDeps {
   heartbeatMs?: number;
   /** How often a job waiting for the environment's lease (another run is applying it) looks again. Default 1 s. */
   leasePollMs?: number;
+  /**
+   * How often, while provisioning, the job renews its lease and looks for a cancellation of its run
+   * (`runs/<runId>/cancel`). Default {@link DEFAULT_LEASE_HEARTBEAT_MS} (5 s).
+   */
+  leaseHeartbeatMs?: number;
+  /** This machine's processes (local runner): a lease whose holder's processes are all gone is free at once. */
+  liveness?: ProcessLiveness;
+  /** Who runs this job, recorded in the lease. Default `liveness.self()`. */
+  owner?: ProcessOwner;
+  /**
+   * Aborted when the runner itself is told to stop (SIGTERM, SIGINT, SIGHUP): the provisioner's
+   * processes are stopped, the job is recorded FAILED and reported, the lease released.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -124,8 +147,11 @@ async function finishStackJob(deps: StackJobDeps, request: StackJobRequest, reda
     }
     const line = failureLine(error, redact);
     log(`stack job failed: ${line}`);
-    await recordTask(deps, request, 'FAILED', line, log);
-    await report(log, redact, 'failure', () => deps.callbacks.fail(request.taskToken, WorkflowErrors.StackJobFailed, line));
+    const stopped = error instanceof JobStopped ? error : undefined;
+    // A job fenced out (its lease was taken over) records nothing on the task either: the newer
+    // holder, or the workflow, decides it.
+    if (!(error instanceof LeaseLostError)) await recordTask(deps, request, stopped?.taskStatus ?? 'FAILED', line, log);
+    await report(log, redact, 'failure', () => deps.callbacks.fail(request.taskToken, stopped?.workflowError ?? WorkflowErrors.StackJobFailed, line));
     return { outcome: 'failed', detail: line };
   }
   log(`stack job succeeded: ${summary}`);
@@ -151,26 +177,79 @@ async function provisionJob(deps: StackJobDeps, request: StackJobRequest, redact
 
   // One run at a time applies this service to this environment (another run's job may be at it).
   held.lease = await acquireEnvironmentLease(
-    { store: deps.store, log, pollMs: deps.leasePollMs ?? DEFAULT_LEASE_POLL_MS, now: () => deps.clock.now(), whileWaiting: heartbeatWhileWaiting(deps, request, log, beats) },
+    {
+      store: deps.store,
+      log,
+      pollMs: deps.leasePollMs ?? DEFAULT_LEASE_POLL_MS,
+      now: () => deps.clock.now(),
+      whileWaiting: heartbeatWhileWaiting(deps, request, log, beats),
+      ...(deps.liveness ? { liveness: deps.liveness } : {}),
+      ...(deps.owner ? { owner: deps.owner } : {}),
+    },
     request,
   );
   // The step may have closed between the last heartbeat of the wait and the lease being freed.
   if (held.lease.waited) await checkStepOpen(deps, request, log, beats, WHILE_WAITING);
+  refuseIfStopped(deps);
 
   // Only now, holding the lease: the adapter may assume the environment's role for the provisioner.
   const provisioner = await deps.provisionerFor(request.kind, log);
   let result: ProvisionResult;
   try {
-    result = await resolveAndProvision(deps, request, manifest, storedManifest, provisioner, redact, log);
+    result = await resolveAndProvision(deps, request, manifest, storedManifest, provisioner, redact, log, held);
   } finally {
     await closeProvisioner(provisioner, log);
   }
 
   const outputs = safeOutputs(result.outputs, redact);
   const summary = oneLine(redact(String(result.summary ?? ''))) || 'provisioned';
-  await deps.store.put(deployedKey(request.org, request.env, request.service), storedManifest);
-  await deps.store.put(outputsKey(request.org, request.env, request.kind, request.name), serialize(outputs));
+  // The fence: only the holder of the lease records a result. A job taken over while it applied
+  // (it was thought dead) must not overwrite what the newer run recorded.
+  held.lease = await fenceEnvironmentLease(deps.store, held.lease, request.env, deps.clock.now());
+  await recordResult(deps.store, deployedKey(request.org, request.env, request.service), storedManifest);
+  await recordResult(deps.store, outputsKey(request.org, request.env, request.kind, request.name), serialize(outputs));
   return summary;
+}
+
+/** The runner was told to stop (a signal) before provisioning started: nothing applied. */
+function refuseIfStopped(deps: StackJobDeps): void {
+  if (deps.signal?.aborted) throw new JobStopped(`the stack job was stopped before anything was applied (${reasonText(deps.signal.reason)})`);
+}
+
+/** A result the store could not take (a full disk, a store error): one line naming the key, not a stack trace. */
+async function recordResult(store: ArtifactStore, key: string, body: string): Promise<void> {
+  try {
+    await store.put(key, body);
+  } catch (error) {
+    throw new StagelineError('STORE_WRITE_FAILED', `the environment was applied but ${key} could not be written: ${writeErrorText(error)}`, {
+      hint: 'free space in the store (or fix its permissions) and deploy again: the apply is repeated and recorded',
+    });
+  }
+}
+
+/** `no space left on device (ENOSPC)` rather than a message holding a temp file's path. */
+export function writeErrorText(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const known: Record<string, string> = { ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EROFS: 'read-only file system', EACCES: 'permission denied', EIO: 'input/output error' };
+  if (typeof code === 'string' && known[code]) return `${known[code]} (${code})`;
+  return messageOf(error).split('\n')[0] ?? 'write failed';
+}
+
+/** Why the job's provisioning was stopped: the runner got a signal, its run was cancelled, its step closed, it lost the lease. */
+class JobStopped extends Error {
+  constructor(
+    message: string,
+    /** The workflow error to report: Stageline.Cancelled / Superseded for a cancelled run. */
+    readonly workflowError: string = WorkflowErrors.StackJobFailed,
+    readonly taskStatus: 'FAILED' | 'CANCELLED' | 'SUPERSEDED' = 'FAILED',
+  ) {
+    super(message);
+  }
+}
+
+function reasonText(reason: unknown): string {
+  if (reason instanceof Error) return reason.message;
+  return typeof reason === 'string' && reason !== '' ? reason : 'stop requested';
 }
 
 /** Steps 4–5: every reference resolved in memory, then the provisioner run with heartbeats. */
@@ -182,6 +261,7 @@ async function resolveAndProvision(
   provisioner: Provisioner,
   redact: Redactor,
   log: (line: string) => void,
+  held: { lease?: EnvironmentLease },
 ): Promise<ProvisionResult> {
   const source = `overlay "${request.overlay}" (${request.manifestKey})`;
   const occurrences = findReferences(manifest, source);
@@ -206,12 +286,87 @@ async function resolveAndProvision(
     storedManifest,
     resolvedManifest,
   };
-  const stopHeartbeats = startHeartbeats(deps, request.taskToken, log);
+  // The job is one unit: whatever stops it (the runner's signal, its step closing, a cancellation
+  // of its run, the lease lost) stops the provisioner's processes, and only then does it settle.
+  const stop = new AbortController();
+  const stopWith = (reason: JobStopped) => {
+    if (!stop.signal.aborted) stop.abort(reason);
+  };
+  const onRunnerStop = () => stopWith(new JobStopped(`the stack-job runner was stopped (${reasonText(deps.signal?.reason)})`));
+  if (deps.signal?.aborted) onRunnerStop();
+  deps.signal?.addEventListener('abort', onRunnerStop, { once: true });
+  const supervisor = superviseJob(deps, request, log, held, stopWith);
+  const stopHeartbeats = startHeartbeats(deps, request.taskToken, log, () =>
+    stopWith(new JobStopped('the workflow step closed while the job was applying (it timed out or the run stopped); the apply was stopped')),
+  );
   try {
-    return await provisioner.provision(job, log);
+    const result = await provisioner.provision(job, log, { signal: stop.signal, onProcessGroup: supervisor.processGroup });
+    // A provisioner that finished anyway (nothing left to stop) still does not count once the job was stopped.
+    if (stop.signal.aborted) throw stop.signal.reason;
+    return result;
+  } catch (error) {
+    throw stop.signal.aborted ? stop.signal.reason : error;
   } finally {
+    deps.signal?.removeEventListener('abort', onRunnerStop);
+    await supervisor.stop();
     await stopHeartbeats();
   }
+}
+
+/**
+ * While the provisioner runs, every `leaseHeartbeatMs`: the lease is renewed (compare-and-swap;
+ * it also records the process group running now), and the run's cancel marker is looked at. A
+ * lost lease or a cancelled / superseded run stops the job.
+ */
+function superviseJob(
+  deps: StackJobDeps,
+  request: StackJobRequest,
+  log: (line: string) => void,
+  held: { lease?: EnvironmentLease },
+  stopWith: (reason: JobStopped) => void,
+): { processGroup: (pgid: number | undefined) => void; stop: () => Promise<void> } {
+  let chain: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const enqueue = (work: () => Promise<void>) => {
+    chain = chain.then(work).catch((error: unknown) => log(`lease not renewed: ${messageOf(error)}`));
+  };
+  const renew = (changes: { processGroup?: number | undefined } = {}) =>
+    enqueue(async () => {
+      if (!held.lease || stopped) return;
+      try {
+        held.lease = await renewEnvironmentLease(deps.store, held.lease, request.env, deps.clock.now(), changes);
+      } catch (error) {
+        if (error instanceof LeaseLostError) {
+          log(error.message);
+          stopWith(new JobStopped(error.message));
+          return;
+        }
+        throw error;
+      }
+    });
+  const lookForCancel = () =>
+    enqueue(async () => {
+      const cancel = await readCancelRequest(deps.store, request.runId);
+      if (!cancel) return;
+      if (cancel.reason === 'superseded') {
+        stopWith(new JobStopped(`superseded by run ${cancel.supersededBy ?? '(newer run)'}; the apply was stopped`, WorkflowErrors.Superseded, 'SUPERSEDED'));
+      } else {
+        stopWith(new JobStopped(`cancelled by ${cancel.by}; the apply was stopped`, WorkflowErrors.Cancelled, 'CANCELLED'));
+      }
+    });
+  const timer = setInterval(() => {
+    renew();
+    lookForCancel();
+  }, deps.leaseHeartbeatMs ?? DEFAULT_LEASE_HEARTBEAT_MS);
+  lookForCancel();
+  return {
+    processGroup: (pgid) => renew({ processGroup: pgid }),
+    stop: async () => {
+      clearInterval(timer);
+      await chain;
+      stopped = true;
+    },
+  };
 }
 
 /** Releases what the provisioner holds for the job; a failure to do so is logged, the job's outcome stands. */
@@ -263,6 +418,7 @@ async function checkStepOpen(deps: StackJobDeps, request: StackJobRequest, log: 
 function heartbeatWhileWaiting(deps: StackJobDeps, request: StackJobRequest, log: (line: string) => void, beats: HeartbeatClock): () => Promise<void> {
   const period = deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   return async () => {
+    refuseIfStopped(deps);
     if (Date.now() - beats.lastAt < period) return;
     await checkStepOpen(deps, request, log, beats, WHILE_WAITING);
   };
@@ -312,7 +468,7 @@ function safeOutputs(outputs: Record<string, string> | undefined, redact: Redact
  * Heartbeats every `heartbeatMs` until stopped. A `closed` answer (the step timed out or the run
  * stopped) is logged once and ends the heartbeats; the provisioning already under way finishes.
  */
-function startHeartbeats(deps: StackJobDeps, token: string, log: (line: string) => void): () => Promise<void> {
+function startHeartbeats(deps: StackJobDeps, token: string, log: (line: string) => void, onClosed: () => void): () => Promise<void> {
   const period = deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   let closed = false;
   let inFlight: Promise<void> = Promise.resolve();
@@ -322,7 +478,8 @@ function startHeartbeats(deps: StackJobDeps, token: string, log: (line: string) 
       (outcome) => {
         if (outcome === 'closed' && !closed) {
           closed = true;
-          log('heartbeat: the workflow step is closed (it timed out or the run stopped); finishing this job anyway');
+          log('heartbeat: the workflow step is closed (it timed out or the run stopped); stopping the apply');
+          onClosed();
         }
       },
       (error: unknown) => log(`heartbeat not delivered: ${messageOf(error)}`),
@@ -341,7 +498,7 @@ class TaskAlreadyFinal extends Error {
   }
 }
 
-async function recordTask(deps: StackJobDeps, request: StackJobRequest, status: 'SUCCEEDED' | 'FAILED', detail: string, log: (line: string) => void): Promise<void> {
+async function recordTask(deps: StackJobDeps, request: StackJobRequest, status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'SUPERSEDED', detail: string, log: (line: string) => void): Promise<void> {
   const now = deps.clock.now();
   try {
     await updateTask(
@@ -365,7 +522,7 @@ async function recordTask(deps: StackJobDeps, request: StackJobRequest, status: 
       return;
     }
     // The workflow's own record of the step (through the callback below) still goes out.
-    log(`run record not updated: ${messageOf(error)}`);
+    log(`run record not updated: ${writeErrorText(error)}`);
   }
 }
 

@@ -98,7 +98,7 @@ describe('the environment lease (locks/<org>/<env>/<service>.json)', () => {
     const [firstReport, secondReport] = await Promise.all([firstDone, secondDone]);
 
     // Assess
-    expect(JSON.parse(lockWhileApplying!.body)).toEqual({ runId: RUN_ID, taskIndex: 0, digest: first.request.digest, acquiredAt: NOW });
+    expect(JSON.parse(lockWhileApplying!.body)).toEqual({ runId: RUN_ID, taskIndex: 0, digest: first.request.digest, acquiredAt: NOW, heartbeatAt: NOW, token: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     expect(eventsWhileWaiting).toEqual(['run-1 start']);
     expect(events).toEqual(['run-1 start', 'run-1 end', 'run-2 start', 'run-2 end']);
     expect([firstReport.outcome, secondReport.outcome]).toEqual(['succeeded', 'succeeded']);

@@ -3,6 +3,7 @@ import { RecordProvisioner } from '../../../../lib/adapters/local/record-provisi
 import { canonicalizeManifest } from '../../../../lib/pipeline/manifest.js';
 import { deployedDiffKey, deployedKey, environmentLockKey, outputsKey } from '../../../../lib/pipeline/stack-job/keys.js';
 import type { ArtifactStore } from '../../../../lib/ports/artifact-store.js';
+import type { Provisioner } from '../../../../lib/ports/provisioner.js';
 import { WorkflowErrors } from '../../../../lib/ports/task-callbacks.js';
 import { CANARY, ENV, fakeProvisioner, helloManifest, jobFixture, leaks, memorySecrets, NOW, ORG, recordingCallbacks, SERVICE, TOKEN } from './harness.js';
 
@@ -96,19 +97,29 @@ describe('runStackJob: success', () => {
     expect(job.callbacks.calls.at(-1)!.method).toBe('succeed');
   });
 
-  it('a closed step (timed out meanwhile) is logged, not an error; heartbeats stop', async () => {
+  it('a step that closes while applying (timed out meanwhile) stops the apply: nothing recorded as deployed; heartbeats stop', async () => {
     const job = await jobFixture();
     let started = false;
     const callbacks = recordingCallbacks((method) => (method === 'heartbeat' && !started ? ((started = true), 'delivered') : 'closed'));
-    const provisioner = fakeProvisioner(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      return { outputs: {}, summary: 'done' };
-    });
+    let stopSeen = false;
+    const provisioner: Provisioner = {
+      provision: (_job, _log, control) =>
+        new Promise((resolve) => {
+          const done = setTimeout(() => resolve({ outputs: {}, summary: 'done' }), 2_000);
+          control?.signal?.addEventListener('abort', () => {
+            stopSeen = true;
+            clearTimeout(done);
+            resolve({ outputs: {}, summary: 'stopped' });
+          });
+        }),
+    };
     const report = await job.run({ provisionerFor: () => provisioner, callbacks, heartbeatMs: 15 });
-    expect(report.outcome).toBe('succeeded');
+    expect(stopSeen).toBe(true);
+    expect(report).toMatchObject({ outcome: 'failed', detail: expect.stringMatching(/the workflow step closed while the job was applying/) });
     expect(callbacks.calls.filter((call) => call.method === 'heartbeat')).toHaveLength(2); // the start check, then one while provisioning
-    expect(job.logs.some((line) => /heartbeat: the workflow step is closed/.test(line))).toBe(true);
-    expect(job.logs.some((line) => /already closed .* the success was not reported/.test(line))).toBe(true);
+    expect(job.logs.some((line) => /heartbeat: the workflow step is closed .* stopping the apply/.test(line))).toBe(true);
+    expect(job.logs.some((line) => /already closed .* the failure was not reported/.test(line))).toBe(true);
+    expect((await job.objects())[`deployed/${ORG}/${ENV}/${SERVICE}.yaml`]).toBeUndefined();
   });
 
   it('leaves a task the workflow already finished (timed out, cancelled) as it is', async () => {
