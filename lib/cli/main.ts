@@ -167,6 +167,18 @@ export function buildProgram(io: CliIo): Command {
       await statusCommand({ ...options, runId }, io);
     });
 
+  localStore(
+    program
+      .command('events')
+      .description("A run's events as other tools get them (Run Status Change, Environment Status Change, Approval Requested), oldest first")
+      .argument('<run>', 'run id')
+      .option('--json', 'one JSON event per line')
+      .option('--follow', 'keep printing until the run has ended'),
+  ).action(async (runId: string, options) => {
+    const { eventsCommand } = await import('./commands/events.js');
+    await eventsCommand({ ...options, runId }, io);
+  });
+
   localStore(program.command('cancel').description('Cancel a run: the environment being applied finishes, later ones are cancelled').argument('<run>', 'run id'))
     .action(async (runId: string, options) => {
       const { cancelCommand } = await import('./commands/runs.js');

@@ -4,6 +4,7 @@ import { CorruptRecordError } from '../errors.js';
 import type { ManifestReferences } from '../references.js';
 import type { TaskIdentity } from '../deployment-tasks.js';
 import type { SkippedOverlay } from '../resolve-manifests.js';
+import { appendRunEvents, runEventsBetween } from './run-events.js';
 
 /** The build-complete event's detail (DESIGN §5): what a run deploys. */
 export interface BuildEvent {
@@ -219,6 +220,7 @@ export async function requireRun(store: ArtifactStore, runId: string): Promise<R
 export async function createRun(store: ArtifactStore, run: RunRecord): Promise<boolean> {
   try {
     await store.put(runKey(run.runId), serialize(run), { ifNoneMatch: '*' });
+    await recordRunEvents(store, undefined, run);
     return true;
   } catch (error) {
     if (isPreconditionFailed(error)) return false;
@@ -279,16 +281,31 @@ async function compareAndSwapRun(
     if (!object) throw new RunNotFoundError(runId);
     const run = parseRunRecord(runKey(runId), object.body, runId);
     if (!when(run)) return undefined;
+    const previous = structuredClone(run);
     const before = run.tasks.map((task) => JSON.stringify(task));
     mutate(run);
     run.updatedAt = now.toISOString();
     try {
       await store.put(runKey(runId), serialize(run), { ifMatch: object.etag });
       if (options.taskFiles) await writeTaskFiles(store, run, run.tasks.filter((task, index) => JSON.stringify(task) !== before[index]));
+      await recordRunEvents(store, previous, run);
       return run;
     } catch (error) {
       if (!isPreconditionFailed(error) || attempt >= 20) throw error;
     }
+  }
+}
+
+/**
+ * Appends the events of one run.json write (see run-events.ts). Only the writer whose
+ * compare-and-swap won gets here, so each change is emitted once. Best effort: the change is
+ * already recorded, and failing the step for its event would make a retry see no change at all.
+ */
+async function recordRunEvents(store: ArtifactStore, before: RunRecord | undefined, after: RunRecord): Promise<void> {
+  try {
+    await appendRunEvents(store, runEventsBetween(before, after, after.updatedAt));
+  } catch {
+    // The run record is the source of truth; `stageline status` still shows the change.
   }
 }
 

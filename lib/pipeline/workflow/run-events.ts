@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isPreconditionFailed, type ArtifactStore } from '../../ports/artifact-store.js';
-import { serialize, type RunRecord, type RunStatus, type RunTask, type TaskStatus } from './records.js';
+import type { RunRecord, RunStatus, RunTask, TaskStatus } from './records.js';
 
 /**
  * Run events for other tools (the README's "Run events" documents each detail). Every change of a
@@ -123,7 +123,7 @@ export async function appendRunEvents(store: ArtifactStore, events: readonly Run
   for (const [position, runEvent] of events.entries()) {
     const key = `${runEventsPrefix(runEvent.detail.runId)}${runEvent.time.replace(/[:.]/g, '-')}-${String(position).padStart(2, '0')}-${runEvent.id}${RUN_EVENT_SUFFIX}`;
     try {
-      await store.put(key, serialize(runEvent), { ifNoneMatch: '*' });
+      await store.put(key, `${JSON.stringify(runEvent, null, 2)}\n`, { ifNoneMatch: '*' });
     } catch (error) {
       if (!isPreconditionFailed(error)) throw error;
     }

@@ -93,3 +93,36 @@ describe('stageline check', () => {
     expect(stderr).toContain('hint: the branch deploys app-dev, app-staging, app-production');
   });
 });
+
+describe('stageline events', () => {
+  it("lists a run's events in order, as JSON lines other tools read, without a secret", () => {
+    const project = exampleCopy();
+    expect(stageline(['deploy', '--local', '--approve'], project).code).toBe(0);
+    const runId = (JSON.parse(stageline(['runs', '--json'], project).stdout) as { runId: string }[])[0]!.runId;
+
+    const { code, stdout } = stageline(['events', runId, '--json'], project);
+    expect(code).toBe(0);
+    const events = stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { source: string; detailType: string; detail: { env?: string; status?: string } });
+    expect(events.every((event) => event.source === 'stageline')).toBe(true);
+    const production = events.filter((event) => event.detail.env === 'app-production').map((event) => `${event.detailType}:${event.detail.status ?? ''}`);
+    expect(production).toEqual([
+      'Environment Status Change:PENDING',
+      'Environment Status Change:WAITING_APPROVAL',
+      'Approval Requested:',
+      'Environment Status Change:APPROVED',
+      'Environment Status Change:APPLYING',
+      'Environment Status Change:SUCCEEDED',
+    ]);
+    expect(events.at(0)).toMatchObject({ detailType: 'Run Status Change', detail: { status: 'RUNNING' } });
+    expect(events.at(-1)).toMatchObject({ detailType: 'Run Status Change', detail: { status: 'SUCCEEDED' } });
+    expect(stdout).not.toMatch(/example-production-password|local-dev-password/);
+
+    expect(stageline(['events', runId], project).stdout).toMatch(/app-production approval requested from ops@acme\.io, lead@acme\.io \(1 needed\)/);
+  });
+
+  it('an unknown run is one line with a hint', () => {
+    const { code, stderr } = stageline(['events', 'nope-123'], exampleCopy());
+    expect(code).toBe(1);
+    expect(stderr).toBe('error: run nope-123 not found in the store\nhint: list runs with `stageline runs`\n');
+  });
+});

@@ -36,7 +36,7 @@ describe('run events', () => {
       tasks: [runTask(0, 'SUCCEEDED'), runTask(1, 'FAILED', { detail: 'apply command exited with code 3' }), runTask(2, 'CANCELLED')],
     });
     const events = runEventsBetween(before, after, T);
-    expect(events.map((event) => [event.detailType, 'env' in event.detail ? event.detail.env : null, event.detail.status])).toEqual([
+    expect(events.map((event) => [event.detailType, 'env' in event.detail ? event.detail.env : null, 'status' in event.detail ? event.detail.status : null])).toEqual([
       ['Environment Status Change', 'app-staging', 'FAILED'],
       ['Environment Status Change', 'app-production', 'CANCELLED'],
       ['Run Status Change', null, 'FAILED'],
@@ -64,7 +64,7 @@ describe('run events', () => {
     await appendRunEvents(store, second);
     await appendRunEvents(store, second);
     const events = await listRunEvents(store, 'hello-abc');
-    expect(events.map((event) => [event.detailType, event.detail.status])).toEqual([
+    expect(events.map((event) => [event.detailType, 'status' in event.detail ? event.detail.status : null])).toEqual([
       ['Environment Status Change', 'PENDING'],
       ['Run Status Change', 'RUNNING'],
       ['Environment Status Change', 'APPLYING'],
