@@ -8,7 +8,7 @@ import { sortResources } from './plugins/sort.js';
 import { originYaml, transformationsYaml } from './resources/origin.js';
 import type { Resource } from './resources/resource.js';
 import { KustTarget } from './target.js';
-import { emitYaml } from './yaml/emit.js';
+import { emitYamlNoting } from './yaml/emit.js';
 
 /** `legacy`: kustomize's kind-based order (the CLI default); `none`: depth-first input order. */
 export type Reorder = 'legacy' | 'none';
@@ -47,8 +47,14 @@ export function buildKustomization(fs: FileSystem, dir: string, options: BuildOp
   const objects = resources.resources().map((resource) =>
     finalObject(resource, buildMetadata.includes('originAnnotations'), buildMetadata.includes('transformerAnnotations')),
   );
-  const yaml = objects.map((object) => emitYaml(object)).join('---\n');
-  return { resources: /\d{16}/.test(yaml) ? objects.map((object) => withoutBigInts(object) as JsonObject) : objects, yaml };
+  let yaml = '';
+  let bigInts = false;
+  for (let i = 0; i < objects.length; i++) {
+    const emitted = emitYamlNoting(objects[i]!);
+    yaml += i === 0 ? emitted.yaml : `---\n${emitted.yaml}`;
+    bigInts ||= emitted.bigInts;
+  }
+  return { resources: bigInts ? objects.map((object) => withoutBigInts(object) as JsonObject) : objects, yaml };
 }
 
 /** Build metadata becomes annotations only now, and only when the kustomization asked for it. */

@@ -28,7 +28,7 @@ export function sortResources(resources: ResourceList, options: SortOptionsConfi
   const keyed = resources.resources().map((resource) => ({ resource, id: resource.curId() }));
   keyed.sort((a, b) => compareIds(a.id, b.id, rank));
   resources.clear();
-  for (const { resource } of keyed) resources.append(resource);
+  resources.appendAll(keyed.map(({ resource }) => resource));
 }
 
 function compareIds(a: ResId, b: ResId, rank: Map<string, number>): number {

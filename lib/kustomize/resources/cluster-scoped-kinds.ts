@@ -44,6 +44,16 @@ const CLUSTER_SCOPED = new Set<string>([
   'v1 PersistentVolume',
 ]);
 
+/** The same table by kind, then apiVersion: asked for every resource id, so no string is built to ask. */
+const CLUSTER_SCOPED_BY_KIND = new Map<string, Set<string>>();
+for (const entry of CLUSTER_SCOPED) {
+  const space = entry.indexOf(' ');
+  const kind = entry.slice(space + 1);
+  let apiVersions = CLUSTER_SCOPED_BY_KIND.get(kind);
+  if (apiVersions === undefined) CLUSTER_SCOPED_BY_KIND.set(kind, (apiVersions = new Set()));
+  apiVersions.add(entry.slice(0, space));
+}
+
 export function isClusterScopedKind(apiVersion: string, kind: string): boolean {
-  return CLUSTER_SCOPED.has(`${apiVersion} ${kind}`);
+  return CLUSTER_SCOPED_BY_KIND.get(kind)?.has(apiVersion) ?? false;
 }

@@ -1,9 +1,11 @@
 import { KustomizeError } from '../errors.js';
-import { isJsonObject, type JsonObject } from '../json.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../json.js';
 import { parseLabelSelector } from './label-selector.js';
 import { Resource } from './resource.js';
 import {
+  DEFAULT_NAMESPACE,
   effectiveNamespace,
+  NOT_A_NAMESPACE,
   isClusterScoped,
   namespaceEquals,
   resIdEquals,
@@ -11,6 +13,29 @@ import {
   resIdString,
   type ResId,
 } from './resource-id.js';
+
+/**
+ * What resIdEquals compares, as one string: effective namespace, name, group, version, kind
+ * (apiVersion split like parseApiVersion, so `/v1` and `v1` are the same id, as there).
+ */
+function identityKey(resource: Resource): string {
+  const object = resource.object;
+  const apiVersion = stringValue(object?.apiVersion);
+  const kind = stringValue(object?.kind);
+  const metadata = isJsonObject(object?.metadata) ? object.metadata : undefined;
+  const name = stringValue(metadata?.name);
+  const namespace = stringValue(metadata?.namespace);
+  const slash = apiVersion.indexOf('/');
+  const group = slash === -1 ? '' : apiVersion.slice(0, slash);
+  const version = slash === -1 ? apiVersion : apiVersion.slice(slash + 1);
+  const scope = isClusterScoped({ group, version, kind }) ? NOT_A_NAMESPACE : namespace === '' ? DEFAULT_NAMESPACE : namespace;
+  return `${scope}\n${name}\n${group}\n${version}\n${kind}`;
+}
+
+/** Resource's stringAt: a non-string scalar counts by its text, absent or null as "". */
+function stringValue(value: JsonValue | undefined): string {
+  return typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+}
 
 /** A patch/replacement target: every field optional; gvk, name and namespace are anchored regexes. */
 export interface Selector {
@@ -31,7 +56,7 @@ export class ResourceList {
   private items: Resource[] = [];
 
   constructor(resources: Resource[] = []) {
-    for (const resource of resources) this.append(resource);
+    this.appendAll(resources);
   }
 
   get size(): number {
@@ -49,19 +74,32 @@ export class ResourceList {
   /** Replace the whole list, keeping only non-empty resources (after a `$patch: delete`). */
   reset(resources: Resource[]): void {
     this.items = [];
-    for (const resource of resources) if (!resource.isEmpty()) this.append(resource);
+    this.add(resources, true);
   }
 
   append(resource: Resource): void {
-    const id = resource.curId();
-    if (this.items.some((existing) => resIdEquals(existing.curId(), id))) {
-      throw new KustomizeError(`may not add resource with an already registered id: ${resIdString(id)}`);
-    }
-    this.items.push(resource);
+    this.add([resource], false);
   }
 
   appendAll(other: ResourceList | Resource[]): void {
-    for (const resource of Array.isArray(other) ? other : other.items) this.append(resource);
+    this.add(Array.isArray(other) ? other : other.items, false);
+  }
+
+  /**
+   * Appends, refusing an id already present. Transformers rename resources in place, so the
+   * ids of the resources already here are read again for every call (once per call, not once
+   * per added resource: a build appends thousands of resources a few at a time).
+   */
+  private add(resources: readonly Resource[], skipEmpty: boolean): void {
+    const ids = new Set<string>();
+    for (const existing of this.items) ids.add(identityKey(existing));
+    for (const resource of resources) {
+      if (skipEmpty && resource.isEmpty()) continue;
+      const key = identityKey(resource);
+      if (ids.has(key)) throw new KustomizeError(`may not add resource with an already registered id: ${resIdString(resource.curId())}`);
+      ids.add(key);
+      this.items.push(resource);
+    }
   }
 
   remove(resource: Resource): void {

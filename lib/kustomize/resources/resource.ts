@@ -84,9 +84,23 @@ export class Resource {
     this.obj.kind = value;
   }
 
+  /**
+   * Read for every id comparison of a build (thousands of times per resource): the last answer
+   * is kept with the fields it came from, and given again while they are unchanged. Callers
+   * never modify it (Gvk and ResId are readonly).
+   */
   get gvk(): Gvk {
-    return { ...parseApiVersion(this.apiVersion), kind: this.kind };
+    const apiVersion = this.apiVersion;
+    const kind = this.kind;
+    const memo = this.gvkMemo;
+    if (memo !== undefined && memo.apiVersion === apiVersion && memo.kind === kind) return memo.gvk;
+    const gvk = { ...parseApiVersion(apiVersion), kind };
+    this.gvkMemo = { apiVersion, kind, gvk };
+    return gvk;
   }
+
+  private gvkMemo?: { apiVersion: string; kind: string; gvk: Gvk };
+  private idMemo?: { gvk: Gvk; name: string; namespace: string; id: ResId };
 
   setGvk(gvk: Gvk): void {
     this.kind = gvk.kind;
@@ -147,7 +161,14 @@ export class Resource {
   // --- identity ----------------------------------------------------------------------------------
 
   curId(): ResId {
-    return makeResId(this.gvk, this.name, this.namespace);
+    const gvk = this.gvk;
+    const name = this.name;
+    const namespace = this.namespace;
+    const memo = this.idMemo;
+    if (memo !== undefined && memo.gvk === gvk && memo.name === name && memo.namespace === namespace) return memo.id;
+    const id = makeResId(gvk, name, namespace);
+    this.idMemo = { gvk, name, namespace, id };
+    return id;
   }
 
   previousIds(): ResId[] {

@@ -60,14 +60,27 @@ function codePoints(s: string): number[] {
   return out;
 }
 
-function utf8Length(cps: number[]): number {
+/** UTF-8 length of a string (a lone surrogate counts as the 3 bytes of its code point). */
+function utf8Length(s: string): number {
   let n = 0;
-  for (const c of cps) n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
   return n;
 }
 
-/** libyaml's yaml_emitter_analyze_scalar: which styles can represent this text. */
-function analyzeScalar(v: number[]): ScalarAnalysis {
+/**
+ * libyaml's yaml_emitter_analyze_scalar: which styles can represent this text. It runs on UTF-16
+ * code units: a code point outside the BMP (a surrogate pair) is not printable, so it makes the
+ * text "special" (double-quoted only), and then the positional checks it may shift do not matter.
+ */
+function analyzeScalar(v: string): ScalarAnalysis {
   const n = v.length;
   if (n === 0) {
     return { multiline: false, blockPlainAllowed: true, singleQuotedAllowed: true, blockAllowed: false };
@@ -85,12 +98,20 @@ function analyzeScalar(v: number[]): ScalarAnalysis {
   let prevSpace = false;
   let prevBreak = false;
 
-  if (n >= 3 && ((v[0] === 45 && v[1] === 45 && v[2] === 45) || (v[0] === 46 && v[1] === 46 && v[2] === 46))) {
+  if (v.startsWith('---') || v.startsWith('...')) {
     blockIndicators = true; // "---" / "..." would read as document markers
   }
   for (let i = 0; i < n; i++) {
-    const c = v[i]!;
-    const followedByWs = i + 1 >= n || v[i + 1] === 0x20 || v[i + 1] === 0x09;
+    const c = v.charCodeAt(i);
+    if (i > 0 && c >= 0x30 && c < 0x7f && c !== 0x3a) {
+      // Past the first character, digits, letters and most punctuation play no part (the common case).
+      prevSpace = false;
+      prevBreak = false;
+      precededByWs = false;
+      continue;
+    }
+    const next = i + 1 < n ? v.charCodeAt(i + 1) : -1;
+    const followedByWs = next === -1 || next === 0x20 || next === 0x09;
     if (i === 0) {
       switch (c) {
         case 0x23: case 0x2c: case 0x5b: case 0x5d: case 0x7b: case 0x7d: case 0x26: case 0x2a:
@@ -158,21 +179,34 @@ const DQ_ESCAPES: Record<number, string> = {
   0x1b: 'e', 0x22: '"', 0x5c: '\\', 0x85: 'N', 0xa0: '_', 0x2028: 'L', 0x2029: 'P',
 };
 
-interface ScalarEvent {
-  text: string;
-  /** The style the go-yaml encoder asks for; the emitter may fall back from it. */
+/**
+ * How a string is written (as a key or a value): the same for every occurrence, and keys and
+ * many values (`type: string`, image names, label values) recur thousands of times.
+ */
+interface ScalarForm {
   style: Style;
+  an: ScalarAnalysis;
+  /** check_simple_key: single-line and at most 128 bytes (else the explicit "? key" form). */
+  simple: boolean;
+}
+const scalarForms = new Map<string, ScalarForm>();
+const SCALAR_FORMS_CAPACITY = 50_000;
+
+function scalarForm(text: string): ScalarForm {
+  let form = scalarForms.get(text);
+  if (form === undefined) {
+    const an = analyzeScalar(text);
+    form = { style: stringStyle(text), an, simple: !an.multiline && utf8Length(text) <= 128 };
+    if (scalarForms.size >= SCALAR_FORMS_CAPACITY) scalarForms.clear();
+    scalarForms.set(text, form);
+  }
+  return form;
 }
 
-/** go-yaml v2 encoder: a JSON scalar to the text and requested style of its scalar event. */
-function scalarEvent(value: string | number | bigint | boolean | null): ScalarEvent {
-  if (value === null) return { text: 'null', style: Style.Plain };
-  if (typeof value === 'boolean') return { text: value ? 'true' : 'false', style: Style.Plain };
-  if (typeof value === 'number') return { text: formatNumberLikeKustomize(value), style: Style.Plain };
-  if (typeof value === 'bigint') return { text: value.toString(), style: Style.Plain };
-  // encode.go stringv: literal when multi-line, plain unless it would read back as another type.
-  if (value.indexOf('\n') >= 0) return { text: value, style: Style.Literal };
-  return { text: value, style: v2NeedsQuoting(value) ? Style.Double : Style.Plain };
+/** go-yaml v2 encode.go stringv: literal when multi-line, plain unless it would read back as another type. */
+function stringStyle(value: string): Style {
+  if (value.indexOf('\n') >= 0) return Style.Literal;
+  return v2NeedsQuoting(value) ? Style.Double : Style.Plain;
 }
 
 class Emitter {
@@ -226,8 +260,8 @@ class Emitter {
     this.indention = this.indention && isIndention;
   }
 
-  /** Emit any node. `mapping`: a mapping key/value; `simpleKey`: an implicit mapping key. */
-  node(value: JsonValue, mapping: boolean, simpleKey: boolean): void {
+  /** Emit any node. `mapping`: a mapping key/value. */
+  node(value: JsonValue, mapping: boolean): void {
     if (Array.isArray(value)) {
       if (value.length === 0) this.emptyFlow('[', ']');
       else this.blockSequence(value, mapping);
@@ -235,10 +269,20 @@ class Emitter {
       const keys = Object.keys(value);
       if (keys.length === 0) this.emptyFlow('{', '}');
       else this.blockMapping(value, keys);
+    } else if (typeof value === 'string') {
+      const form = scalarForm(value);
+      this.scalar(value, form.style, form.an, false);
     } else {
-      this.scalar(scalarEvent(value), undefined, simpleKey);
+      // go-yaml v2's encoder writes null, booleans and numbers as plain scalars.
+      const text =
+        value === null ? 'null' : typeof value === 'boolean' ? (value ? 'true' : 'false') : typeof value === 'number' ? formatNumberLikeKustomize(value) : value.toString();
+      if (typeof value === 'bigint') this.bigInts = true;
+      this.scalar(text, Style.Plain, analyzeScalar(text), false);
     }
   }
+
+  /** Whether an integer beyond 2^53 (a bigint) was written. */
+  bigInts = false;
 
   private emptyFlow(open: string, close: string): void {
     this.writeIndicator(open, true, true, false);
@@ -253,7 +297,7 @@ class Emitter {
     for (const item of items) {
       this.writeIndent();
       this.writeIndicator('-', true, false, true);
-      this.node(item, false, false);
+      this.node(item, false);
     }
     this.popIndent();
   }
@@ -263,32 +307,27 @@ class Emitter {
     const sorted = sortKeys(keys);
     for (const key of sorted) {
       this.writeIndent();
-      const ev = scalarEvent(key);
-      const cps = codePoints(key);
-      const an = analyzeScalar(cps);
-      // check_simple_key: single-line and at most 128 bytes, else the explicit "? key" form.
-      if (!an.multiline && utf8Length(cps) <= 128) {
-        this.scalar(ev, { cps, an }, true);
+      const form = scalarForm(key);
+      if (form.simple) {
+        this.scalar(key, form.style, form.an, true);
         this.writeIndicator(':', false, false, false);
       } else {
         this.writeIndicator('?', true, false, true);
-        this.scalar(ev, { cps, an }, false);
+        this.scalar(key, form.style, form.an, false);
         this.writeIndent();
         this.writeIndicator(':', true, false, true);
       }
-      this.node(map[key]!, true, false);
+      this.node(map[key]!, true);
     }
     this.popIndent();
   }
 
-  private scalar(ev: ScalarEvent, pre: { cps: number[]; an: ScalarAnalysis } | undefined, simpleKey: boolean): void {
-    const cps = pre ? pre.cps : codePoints(ev.text);
-    const an = pre ? pre.an : analyzeScalar(cps);
+  private scalar(text: string, requested: Style, an: ScalarAnalysis, simpleKey: boolean): void {
     // yaml_emitter_select_scalar_style (block context, no tags).
-    let style = ev.style;
+    let style = requested;
     if (simpleKey && an.multiline) style = Style.Double;
     if (style === Style.Plain) {
-      if (!an.blockPlainAllowed || (cps.length === 0 && simpleKey)) style = Style.Single;
+      if (!an.blockPlainAllowed || (text.length === 0 && simpleKey)) style = Style.Single;
     }
     if (style === Style.Single && !an.singleQuotedAllowed) style = Style.Double;
     if (style === Style.Literal && (!an.blockAllowed || simpleKey)) style = Style.Double;
@@ -296,58 +335,72 @@ class Emitter {
     this.increaseIndent(true, false);
     switch (style) {
       case Style.Plain:
-        this.writePlain(cps, !simpleKey);
+        this.writePlain(text, !simpleKey);
         break;
       case Style.Single:
-        this.writeSingleQuoted(cps, !simpleKey);
+        this.writeSingleQuoted(text, !simpleKey);
         break;
       case Style.Double:
-        this.writeDoubleQuoted(cps, !simpleKey);
+        this.writeDoubleQuoted(text, !simpleKey);
         break;
       case Style.Literal:
-        this.writeLiteral(cps);
+        this.writeLiteral(text);
         break;
     }
     this.popIndent();
   }
 
-  private writePlain(v: number[], allowBreaks: boolean): void {
+  // The writers below follow libyaml character by character, but copy runs of ordinary
+  // characters in one piece: `run` is where the text not yet copied to `out` starts, and
+  // `column` already counts it. Plain, single-quoted and literal text hold no surrogates (they
+  // are not printable, so analyzeScalar sends such text to double quotes): one code unit is
+  // one character there.
+
+  private writePlain(v: string, allowBreaks: boolean): void {
     if (!this.whitespace) this.put(' ');
     // Fast path: nothing to fold.
-    if (!allowBreaks || this.column + v.length <= BEST_WIDTH + 1 || v.indexOf(0x20) < 0) {
-      if (v.every((c) => !isBreak(c))) {
-        this.out += codePointsToString(v);
-        this.column += v.length;
-        this.whitespace = false;
-        this.indention = false;
-        return;
-      }
+    if ((!allowBreaks || this.column + v.length <= BEST_WIDTH + 1 || v.indexOf(' ') < 0) && !hasBreak(v)) {
+      this.out += v;
+      this.column += v.length;
+      this.whitespace = false;
+      this.indention = false;
+      return;
     }
     let spaces = false;
     let breaks = false;
+    let run = 0;
     for (let i = 0; i < v.length; i++) {
-      const c = v[i]!;
+      const c = v.charCodeAt(i);
       if (c === 0x20) {
         // Fold at a single space once past the width (the space becomes the line break).
-        if (allowBreaks && !spaces && this.column > BEST_WIDTH && v[i + 1] !== 0x20) {
+        if (allowBreaks && !spaces && this.column > BEST_WIDTH && v.charCodeAt(i + 1) !== 0x20) {
+          this.out += v.slice(run, i);
+          run = i + 1;
           this.writeIndent();
         } else {
-          this.put(' ');
+          this.column++;
         }
         spaces = true;
       } else if (isBreak(c)) {
+        this.out += v.slice(run, i);
+        run = i + 1;
         if (!breaks && c === 0x0a) this.putBreak();
         this.writeBreak(c);
         this.indention = true;
         breaks = true;
       } else {
-        if (breaks) this.writeIndent();
-        this.put(String.fromCodePoint(c));
+        if (breaks) {
+          this.out += v.slice(run, i);
+          run = i;
+          this.writeIndent();
+        }
+        this.column++;
         this.indention = false;
         spaces = false;
         breaks = false;
       }
     }
+    this.out += v.slice(run);
     this.whitespace = false;
     this.indention = false;
   }
@@ -356,53 +409,79 @@ class Emitter {
     if (c === 0x0a) {
       this.putBreak();
     } else {
-      this.out += String.fromCodePoint(c);
+      this.out += String.fromCharCode(c);
       this.column = 0;
     }
   }
 
-  private writeSingleQuoted(v: number[], allowBreaks: boolean): void {
+  private writeSingleQuoted(v: string, allowBreaks: boolean): void {
     this.writeIndicator("'", true, false, false);
     let spaces = false;
     let breaks = false;
+    let run = 0;
     const n = v.length;
     for (let i = 0; i < n; i++) {
-      const c = v[i]!;
+      const c = v.charCodeAt(i);
       if (c === 0x20) {
-        if (allowBreaks && !spaces && this.column > BEST_WIDTH && i > 0 && i < n - 1 && v[i + 1] !== 0x20) {
+        if (allowBreaks && !spaces && this.column > BEST_WIDTH && i > 0 && i < n - 1 && v.charCodeAt(i + 1) !== 0x20) {
+          this.out += v.slice(run, i);
+          run = i + 1;
           this.writeIndent();
         } else {
-          this.put(' ');
+          this.column++;
         }
         spaces = true;
       } else if (isBreak(c)) {
+        this.out += v.slice(run, i);
+        run = i + 1;
         if (!breaks && c === 0x0a) this.putBreak();
         this.writeBreak(c);
         this.indention = true;
         breaks = true;
       } else {
-        if (breaks) this.writeIndent();
-        this.put(c === 0x27 ? "''" : String.fromCodePoint(c));
+        if (breaks) {
+          this.out += v.slice(run, i);
+          run = i;
+          this.writeIndent();
+        }
+        if (c === 0x27) {
+          // '' for a quote: the quote itself stays in the run, one more is added.
+          this.out += v.slice(run, i) + "'";
+          run = i;
+          this.column += 2;
+        } else {
+          this.column++;
+        }
         this.indention = false;
         spaces = false;
         breaks = false;
       }
     }
+    this.out += v.slice(run);
     this.writeIndicator("'", false, false, false);
     this.whitespace = false;
     this.indention = false;
   }
 
-  private writeDoubleQuoted(v: number[], allowBreaks: boolean): void {
+  private writeDoubleQuoted(v: string, allowBreaks: boolean): void {
     this.writeIndicator('"', true, false, false);
     const n = v.length;
     // libyaml's is_bom() looks at the start of the whole value, so a leading BOM makes it
     // escape every character.
-    const bom = n > 0 && v[0] === 0xfeff;
+    const bom = n > 0 && v.charCodeAt(0) === 0xfeff;
     let spaces = false;
+    let run = 0;
     for (let i = 0; i < n; i++) {
-      const c = v[i]!;
+      let c = v.charCodeAt(i);
+      let width = 1;
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (v.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        c = v.codePointAt(i)!;
+        width = 2;
+      }
       if (bom || !isPrintable(c) || isBreak(c) || c === 0x22 || c === 0x5c) {
+        this.out += v.slice(run, i);
+        run = i + width;
+        i += width - 1;
         const esc = DQ_ESCAPES[c];
         if (esc !== undefined) this.put('\\' + esc);
         else if (c <= 0xff) this.put('\\x' + hex(c, 2));
@@ -411,52 +490,65 @@ class Emitter {
         spaces = false;
       } else if (c === 0x20) {
         if (allowBreaks && !spaces && this.column > BEST_WIDTH && i > 0 && i < n - 1) {
+          this.out += v.slice(run, i);
+          run = i + 1;
           this.writeIndent();
-          if (v[i + 1] === 0x20) this.put('\\');
+          if (v.charCodeAt(i + 1) === 0x20) this.put('\\');
         } else {
-          this.put(' ');
+          this.column++;
         }
         spaces = true;
       } else {
-        this.put(String.fromCodePoint(c));
+        this.column++;
         spaces = false;
       }
     }
+    this.out += v.slice(run);
     this.writeIndicator('"', false, false, false);
     this.whitespace = false;
     this.indention = false;
   }
 
-  private writeLiteral(v: number[]): void {
+  private writeLiteral(v: string): void {
     this.writeIndicator('|', true, false, false);
     // Block scalar hints: an explicit indentation indicator when the text starts with a space
     // or break, and the chomping indicator from the trailing line breaks.
-    if (v.length > 0 && (v[0] === 0x20 || isBreak(v[0]!))) {
+    const n = v.length;
+    if (n > 0 && (v.charCodeAt(0) === 0x20 || isBreak(v.charCodeAt(0)))) {
       this.writeIndicator(String(BEST_INDENT), false, false, false);
     }
-    const n = v.length;
     let chomp = '';
-    if (n === 0 || !isBreak(v[n - 1]!)) chomp = '-';
-    else if (n === 1 || isBreak(v[n - 2]!)) chomp = '+';
+    if (n === 0 || !isBreak(v.charCodeAt(n - 1))) chomp = '-';
+    else if (n === 1 || isBreak(v.charCodeAt(n - 2))) chomp = '+';
     if (chomp) this.writeIndicator(chomp, false, false, false);
     this.putBreak();
     this.indention = true;
     this.whitespace = true;
+    // Line by line: each non-empty line is indented, then copied whole.
     let breaks = true;
-    for (let i = 0; i < n; i++) {
-      const c = v[i]!;
-      if (isBreak(c)) {
-        this.writeBreak(c);
-        this.indention = true;
-        breaks = true;
-      } else {
+    let start = 0;
+    for (let i = 0; i <= n; i++) {
+      const c = i < n ? v.charCodeAt(i) : -1;
+      if (c !== -1 && !isBreak(c)) continue;
+      if (i > start) {
         if (breaks) this.writeIndent();
-        this.put(String.fromCodePoint(c));
+        this.out += v.slice(start, i);
+        this.column += i - start;
         this.indention = false;
         breaks = false;
       }
+      if (c === -1) break;
+      this.writeBreak(c);
+      this.indention = true;
+      breaks = true;
+      start = i + 1;
     }
   }
+}
+
+function hasBreak(v: string): boolean {
+  for (let i = 0; i < v.length; i++) if (isBreak(v.charCodeAt(i))) return true;
+  return false;
 }
 
 // --- key order ----------------------------------------------------------------------------
@@ -525,6 +617,11 @@ function simpleAsciiKey(k: string): boolean {
 /** Keys in go-yaml v2 marshal order. */
 export function sortKeys(keys: string[]): string[] {
   if (keys.length < 2) return keys;
+  if (keys.every(simpleAsciiKey)) {
+    // Often already in order (generated CRDs list their properties sorted).
+    for (let i = 1; i < keys.length; i++) if (asciiCompare(keys[i - 1]!, keys[i]!) > 0) return [...keys].sort(asciiCompare);
+    return keys;
+  }
   const entries = keys.map((k) => ({ k, cps: simpleAsciiKey(k) ? undefined : codePoints(k) }));
   entries.sort((x, y) => {
     if (x.cps === undefined && y.cps === undefined) return asciiCompare(x.k, y.k);
@@ -552,22 +649,19 @@ function asciiCompare(a: string, b: string): number {
 
 /** One resource as `kustomize build` prints it (always ends with a newline). */
 export function emitYaml(value: JsonValue): string {
+  return emitYamlNoting(value).yaml;
+}
+
+/** emitYaml, also saying whether the value held a bigint (an integer beyond 2^53). */
+export function emitYamlNoting(value: JsonValue): { yaml: string; bigInts: boolean } {
   const e = new Emitter();
-  e.node(value, false, false);
+  e.node(value, false);
   // Document end: go-yaml terminates the last line.
   e.writeIndent();
-  return e.out;
+  return { yaml: e.out, bigInts: e.bigInts };
 }
 
 /** Several resources joined the way kustomize's ResMap.AsYaml does ("---\n" between them). */
 export function emitYamlDocuments(values: JsonValue[]): string {
   return values.map(emitYaml).join('---\n');
-}
-
-/** String.fromCodePoint over an array, in chunks: spreading a long array overflows the stack. */
-function codePointsToString(codePoints: readonly number[]): string {
-  if (codePoints.length <= 8192) return String.fromCodePoint(...codePoints);
-  let text = '';
-  for (let start = 0; start < codePoints.length; start += 8192) text += String.fromCodePoint(...codePoints.slice(start, start + 8192));
-  return text;
 }

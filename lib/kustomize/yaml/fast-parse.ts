@@ -176,7 +176,7 @@ class FastParser {
     let after: string;
     if (c === '"' || c === "'" || c === '|') this.style = QUOTED;
     if (c === '"') {
-      const r = parseDoubleQuoted(rest);
+      const r = this.doubleQuotedLines(rest, parentIndent);
       value = r.value;
       after = r.after;
     } else if (c === "'") {
@@ -296,6 +296,36 @@ class FastParser {
       const next = this.lines[j]!;
       if (next.indent <= parentIndent) throw BAIL;
       text = next.text;
+    }
+  }
+
+  /**
+   * A double-quoted scalar, on one line or several, folded as go-yaml's flow scalar scanner
+   * does: spaces before a line break are dropped (escaped ones are content), the next line's
+   * indentation is skipped; one break is a space, n blank lines are n newlines, and a `\` at the
+   * end of a line joins the lines with nothing (only its blank lines become newlines).
+   * Continuation lines must be deeper than `parentIndent`; an empty first line is left to the
+   * full parser. On return the current line is the one with the closing quote.
+   */
+  private doubleQuotedLines(rest: string, parentIndent: number): { value: string; after: string } {
+    let line = scanDoubleQuoted(rest, 1);
+    if (line.close >= 0) return { value: line.value, after: rest.slice(line.close + 1) };
+    if (line.value === '' && !line.escapedBreak) throw BAIL;
+    let out = line.value;
+    let j = this.i;
+    for (;;) {
+      let blanks = 0;
+      for (j++; j < this.lines.length && this.lines[j]!.text === ''; j++) blanks++;
+      if (j >= this.lines.length) throw BAIL;
+      const next = this.lines[j]!;
+      if (next.indent <= parentIndent) throw BAIL;
+      out += line.escapedBreak ? '\n'.repeat(blanks) : blanks === 0 ? ' ' : '\n'.repeat(blanks);
+      line = scanDoubleQuoted(next.text, 0);
+      out += line.value;
+      if (line.close >= 0) {
+        this.i = j;
+        return { value: out, after: next.text.slice(line.close + 1) };
+      }
     }
   }
 
@@ -428,19 +458,30 @@ const DQ: Record<string, string> = {
 };
 
 function parseDoubleQuoted(s: string): { value: string; after: string } {
+  const line = scanDoubleQuoted(s, 1);
+  if (line.close < 0) throw BAIL; // multi-line or unterminated
+  return { value: line.value, after: s.slice(line.close + 1) };
+}
+
+/**
+ * Double-quoted text from s[k] up to the closing quote (`close`) or the end of the line
+ * (`close` -1; the spaces that end it are dropped, as before a line break; `escapedBreak` when
+ * the line ends with a `\`).
+ */
+function scanDoubleQuoted(s: string, k: number): { value: string; close: number; escapedBreak: boolean } {
   let out = '';
-  let k = 1;
   for (;;) {
     const q = s.indexOf('"', k);
     const b = s.indexOf('\\', k);
-    if (q < 0) throw BAIL;
-    if (b < 0 || q < b) {
-      out += s.slice(k, q);
-      return { value: out, after: s.slice(q + 1) };
+    if (b < 0 || (q >= 0 && q < b)) {
+      if (q >= 0) return { value: out + s.slice(k, q), close: q, escapedBreak: false };
+      let end = s.length;
+      while (end > k && s.charCodeAt(end - 1) === 32) end--;
+      return { value: out + s.slice(k, end), close: -1, escapedBreak: false };
     }
     out += s.slice(k, b);
-    const e = s[b + 1];
-    if (e === undefined) throw BAIL;
+    if (b === s.length - 1) return { value: out, close: -1, escapedBreak: true };
+    const e = s[b + 1]!;
     const simple = DQ[e];
     if (simple !== undefined) {
       out += simple;
