@@ -11,13 +11,27 @@ export const REDACTED = '***';
  * summary and outputs it stores) through one of these.
  *
  * Besides each value as is, it redacts the forms in which a value commonly reappears in output:
- * each line of a multi-line value (command output is relayed line by line) and the value as
- * escaped inside a JSON string, and every form `emitYaml` (which writes the manifest file a
- * command provisioner reads, and may print) can give it: single-quoted with `'` doubled,
- * double-quoted with YAML escapes, folded across lines at 80 columns — the whole scalar text and
- * each of its lines. Where a fold falls depends on the column the value starts at, so the runner
- * also adds the exact lines of each secret in the manifest it writes ({@link formsInDocument}).
- * Longer values are replaced first, so a value containing a shorter one is hidden whole.
+ * - each line of a multi-line value (command output is relayed line by line);
+ * - escaped inside a JSON string, and `\u`-escaped (every character, non-ASCII only in lower or
+ *   upper hex, Go's HTML-safe `\u003c`, PHP's `\/`);
+ * - base64, standard and URL-safe, padded or not, and the three alignments of the value inside a
+ *   longer encoded text (`echo "token=$S" | base64`): the characters that depend on the value alone;
+ * - percent-encoded (encodeURIComponent, strict as `jq @uri`, form-encoded with `+` for a space,
+ *   lowercase hex, `/` kept as Python's quote does) and HTML-escaped (`&amp; &lt; &gt; &quot;`,
+ *   `&#39;` / `&#x27;` / `&apos;` / `&#34;`);
+ * - every form `emitYaml` (which writes the manifest file a command provisioner reads, and may
+ *   print) can give it: single-quoted, double-quoted with YAML escapes, folded at 80 columns.
+ *   Where a fold falls depends on the column the value starts at, so the runner also adds the
+ *   exact lines of each secret in the manifest it writes ({@link formsInDocument}).
+ * Longer forms are replaced first, so a value containing a shorter one is hidden whole. Derived
+ * forms shorter than {@link MIN_DERIVED_FORM} characters are not used (they would blank innocent
+ * text); the value itself always is.
+ *
+ * A value split across lines (`base64 -w 76`, `fold`, a terminal's wrapping) reaches the
+ * redactor one line at a time, so on each line it also hides the pieces of any form of at least
+ * {@link MIN_FRAGMENT} characters that a wrap leaves: the start of a form ending the line, the
+ * end of a form starting it (or following a blank or a quote), and a whole word — or the whole
+ * rest of the line — that lies inside a form. A piece shorter than that (the tail of a wrap) may show.
  */
 export interface Redactor {
   (text: string): string;
@@ -27,28 +41,43 @@ export interface Redactor {
   addForms(forms: Iterable<string>): void;
 }
 
+/** The shortest derived form (encoding) of a value that is redacted; the value itself always is. */
+export const MIN_DERIVED_FORM = 6;
+/** The shortest piece of a form split across lines that is recognised on a line of its own. */
+export const MIN_FRAGMENT = 8;
+
 export function createRedactor(values: Iterable<string> = []): Redactor {
   const needles = new Set<string>();
   let ordered: string[] = [];
+  let fragmentable: string[] = [];
 
   const redact = ((text: string): string => {
     let out = text;
     for (const needle of ordered) {
       if (out.includes(needle)) out = out.split(needle).join(REDACTED);
     }
-    return out;
+    if (fragmentable.length === 0) return out;
+    return out
+      .split(/(\r?\n|\r)/)
+      .map((line, index) => (index % 2 === 1 ? line : hideFragments(line, fragmentable)))
+      .join('');
   }) as Redactor;
+
+  const reorder = () => {
+    ordered = [...needles].sort((a, b) => b.length - a.length);
+    fragmentable = ordered.filter((needle) => needle.length > MIN_FRAGMENT);
+  };
 
   redact.add = (more: Iterable<string>) => {
     for (const value of more) {
       for (const form of formsOf(value)) needles.add(form);
     }
-    ordered = [...needles].sort((a, b) => b.length - a.length);
+    reorder();
   };
 
   redact.addForms = (forms: Iterable<string>) => {
     for (const form of forms) if (form.trim() !== '') needles.add(form);
-    ordered = [...needles].sort((a, b) => b.length - a.length);
+    reorder();
   };
 
   redact.add(values);
@@ -58,8 +87,10 @@ export function createRedactor(values: Iterable<string> = []): Redactor {
 function formsOf(value: string): string[] {
   if (value === '') return [];
   const forms = [value];
+  const derived: string[] = [];
   const escaped = JSON.stringify(value).slice(1, -1);
   if (escaped !== value) forms.push(escaped);
+  derived.push(...unicodeEscapedForms(value), ...base64Forms(value), ...percentEncodedForms(value), ...htmlEscapedForms(value));
   if (/[\r\n]/.test(value)) {
     for (const line of value.split(/\r?\n|\r/)) {
       if (line.trim() !== '') forms.push(line);
@@ -68,7 +99,127 @@ function formsOf(value: string): string[] {
   // As the only value of a top-level key: `x: <scalar>`, continuation lines indented.
   const [first = '', ...rest] = emitYaml({ x: value }).replace(/\n$/, '').split('\n');
   forms.push(...scalarForms([first.slice('x: '.length), ...rest]));
-  return [...new Set(forms)].filter((form) => form !== '');
+  forms.push(...derived.filter((form) => form.length >= MIN_DERIVED_FORM));
+  return [...new Set(forms)].filter((form) => form !== '' && (form === value || form.trim() !== ''));
+}
+
+const hex4 = (code: number) => code.toString(16).padStart(4, '0');
+const upperEscapes = (text: string) => text.replace(/\\u([0-9a-f]{4})/g, (_, hex: string) => `\\u${hex.toUpperCase()}`);
+
+/** The value inside a JSON string as `\u` escapes: every character; non-ASCII only; Go's HTML-safe; PHP's (`\/` too). */
+function unicodeEscapedForms(value: string): string[] {
+  const json = JSON.stringify(value).slice(1, -1);
+  const every = [...value].map((char) => [...char].map((unit) => `\\u${hex4(unit.charCodeAt(0))}`).join('')).join('');
+  // Escape by UTF-16 unit, as JSON does for characters beyond the BMP (a surrogate pair).
+  const everyUnit = Array.from({ length: value.length }, (_, index) => `\\u${hex4(value.charCodeAt(index))}`).join('');
+  const asciiOnly = json.replace(/[\u007f-\uffff]/g, (char) => `\\u${hex4(char.charCodeAt(0))}`);
+  const htmlSafe = json.replace(/[<>&\u2028\u2029]/g, (char) => `\\u${hex4(char.charCodeAt(0))}`);
+  const php = asciiOnly.replace(/\//g, '\\/');
+  return [every, everyUnit, upperEscapes(everyUnit), asciiOnly, upperEscapes(asciiOnly), htmlSafe, upperEscapes(htmlSafe), php].filter((form) => form !== json);
+}
+
+/**
+ * Base64 of the value's UTF-8 bytes: standard and URL-safe, with and without padding; and, for the
+ * value inside a longer encoded text, at each of the three byte alignments, the characters that
+ * depend on the value's bytes alone (the first and last ones mix in the neighbouring bytes).
+ */
+function base64Forms(value: string): string[] {
+  const bytes = new TextEncoder().encode(value);
+  const standard = bytesToBase64(bytes);
+  const forms = [standard, standard.replace(/=+$/, '')];
+  for (let offset = 0; offset < 3; offset++) {
+    const shifted = new Uint8Array(offset + bytes.length);
+    shifted.set(bytes, offset);
+    const encoded = bytesToBase64(shifted).replace(/=+$/, '');
+    const skip = [0, 2, 3][offset]!;
+    const trailing = shifted.length % 3 === 0 ? 0 : 1;
+    forms.push(encoded.slice(skip, encoded.length - trailing));
+  }
+  return forms.flatMap((form) => [form, form.replace(/\+/g, '-').replace(/\//g, '_')]);
+}
+
+function bytesToBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+/** Percent-encodings: encodeURIComponent; strict (RFC 3986, as `jq @uri`); form-encoded; `+` for a space; lowercase hex; `/` kept. */
+function percentEncodedForms(value: string): string[] {
+  const component = encodeURIComponent(value);
+  const strict = component.replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+  const form = new URLSearchParams({ v: value }).toString().slice(2);
+  const base = [component, strict, form, component.replace(/%2F/g, '/'), strict.replace(/%2F/g, '/')];
+  const forms = base.flatMap((encoded) => [encoded, encoded.replace(/%20/g, '+'), encoded.replace(/\+/g, '%20')]);
+  return [...forms, ...forms.map((encoded) => encoded.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()))].filter((encoded) => encoded !== value);
+}
+
+/** HTML-escaped: `& < >` always, the quotes in each of the spellings common escapers use. */
+function htmlEscapedForms(value: string): string[] {
+  if (!/[&<>"']/.test(value)) return [];
+  const base = value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const forms: string[] = [];
+  for (const double of ['"', '&quot;', '&#34;', '&#x22;']) {
+    for (const single of ["'", '&#39;', '&#x27;', '&apos;', '&#039;']) forms.push(base.replace(/"/g, double).replace(/'/g, single));
+  }
+  return forms;
+}
+
+const FRAGMENT_BOUNDARY = /[\s"'=:,;([{<>]/;
+
+/**
+ * On one line: the pieces a wrap leaves of a form (each at least MIN_FRAGMENT characters): the
+ * longest start of a form that ends the line, the longest end of a form that starts it (or
+ * follows a blank, a quote, `=` or `:`), and a whole word lying inside a form.
+ */
+function hideFragments(line: string, forms: readonly string[]): string {
+  if (line.length < MIN_FRAGMENT) return line;
+  const hidden = new Array<boolean>(line.length).fill(false);
+  const hide = (from: number, to: number) => {
+    for (let index = from; index < to; index++) hidden[index] = true;
+  };
+  const end = line.replace(/\s+$/, '').length;
+  for (const form of forms) {
+    // A form's start ending the line.
+    if (end >= MIN_FRAGMENT) {
+      const tail = line.slice(end - MIN_FRAGMENT, end);
+      for (let at = form.indexOf(tail); at !== -1; at = form.indexOf(tail, at + 1)) {
+        const length = at + MIN_FRAGMENT;
+        if (length <= end && line.slice(end - length, end) === form.slice(0, length)) {
+          hide(end - length, end);
+          break;
+        }
+      }
+    }
+    // A form's end starting the line or a word; or all the rest of the line lying inside a form.
+    let restHidden = false;
+    for (let start = 0; start + MIN_FRAGMENT <= line.length; start++) {
+      if (start > 0 && !FRAGMENT_BOUNDARY.test(line[start - 1]!)) continue;
+      if (!restHidden && end - start >= MIN_FRAGMENT && form.includes(line.slice(start, end))) {
+        hide(start, end);
+        restHidden = true;
+      }
+      const head = line.slice(start, start + MIN_FRAGMENT);
+      for (let at = form.indexOf(head); at !== -1; at = form.indexOf(head, at + 1)) {
+        if (line.startsWith(form.slice(at), start)) {
+          hide(start, start + form.length - at);
+          break;
+        }
+      }
+    }
+  }
+  // A whole word inside a form (the middle lines of a long wrapped value).
+  for (const match of line.matchAll(/\S+/g)) {
+    const word = match[0];
+    if (word.length >= MIN_FRAGMENT && word !== REDACTED && forms.some((form) => form.includes(word))) hide(match.index, match.index + word.length);
+  }
+  if (!hidden.includes(true)) return line;
+  let out = '';
+  for (let index = 0; index < line.length; index++) {
+    if (!hidden[index]) out += line[index];
+    else if (index === 0 || !hidden[index - 1]) out += REDACTED;
+  }
+  return out;
 }
 
 /**

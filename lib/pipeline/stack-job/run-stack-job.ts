@@ -455,11 +455,22 @@ function redactingSecretSource(secrets: SecretSource, redact: Redactor): SecretS
   };
 }
 
-/** Outputs are text by contract; a secret a command printed as an output is stored as `***`. */
-function safeOutputs(outputs: Record<string, string> | undefined, redact: Redactor): Record<string, string> {
+/**
+ * Outputs are text by contract, and other runs read them (variable references): an output whose
+ * key or value holds a secret — as is, or in any form the redactor knows (base64, URL-encoded,
+ * JSON- or HTML-escaped, a piece of a wrapped value) — is not stored at all (a `***` would pass
+ * for a real value downstream); one line, naming the key (redacted) but never the value, says so.
+ * `log` defaults to stderr, which the runner's host relays (locally, `deploy --local` prints it).
+ */
+function safeOutputs(outputs: Record<string, string> | undefined, redact: Redactor, log: (line: string) => void = (line) => console.warn(line)): Record<string, string> {
   const safe: Record<string, string> = {};
   for (const [key, value] of Object.entries(outputs ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    safe[redact(key)] = redact(String(value));
+    const text = String(value);
+    if (redact(key) !== key || redact(text) !== text) {
+      log(`output ${redact(key)} dropped: its value holds a secret (as is or encoded); it is not stored in outputs/`);
+      continue;
+    }
+    safe[key] = text;
   }
   return safe;
 }
