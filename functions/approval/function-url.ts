@@ -30,6 +30,9 @@ export function toApprovalRequest(event: FunctionUrlEvent): ApprovalRequest | { 
     // From the raw query string: a repeated parameter keeps its first value (the parsed map joins them with commas).
     query: firstValues(new URLSearchParams(event.rawQueryString ?? '')),
     headers,
+    // The URL the browser used: the Host is its (a browser cannot send another); function URLs are
+    // HTTPS only and say so in X-Forwarded-Proto, which Lambda sets itself.
+    ...(headers.host ? { origin: `${headers['x-forwarded-proto'] === 'http' ? 'http' : 'https'}://${headers.host}` } : {}),
   };
   if (method.toUpperCase() === 'POST') {
     const raw = event.body ?? '';

@@ -409,6 +409,33 @@ describe('the emulated account after every scenario', () => {
     for (const call of provoked) provokedDenials.add(call);
   }, 90_000);
 
+  it('the approval URL refuses forged and outdated links without a single S3 call', async () => {
+    await account.settled();
+    // The newest approval email ops@acme.io received (its gate is closed by now; the link is still authentic).
+    const emails = await account.inbox('ops@acme.io');
+    const link = new URL(/https?:\/\/\S+\/a\/\S+/.exec(emails.at(-1)!.message)![0]);
+    const sig = link.searchParams.get('sig')!;
+    const variant = (change: Record<string, string>) => {
+      const url = new URL(link);
+      for (const [name, value] of Object.entries(change)) url.searchParams.set(name, value);
+      return url;
+    };
+    const approvalCalls = () => account.proxy.calls.filter((call) => call.principal.startsWith('function:Approval') && call.service === 's3').length;
+    const before = approvalCalls();
+
+    const statuses: number[] = [];
+    for (const url of [variant({ sig: `${sig.slice(0, -4)}AAAA` }), variant({ sig: sig.replace(/^v2\./, '') }), variant({ approver: 'lead@acme.io' }), variant({ exp: String(Math.floor(Date.now() / 1000) - 60) })]) {
+      statuses.push((await fetch(url)).status);
+      const form = new URLSearchParams({ approver: url.searchParams.get('approver')!, exp: url.searchParams.get('exp')!, sig: url.searchParams.get('sig')!, formToken: 'x', decision: 'approve' });
+      statuses.push((await fetch(new URL(`${url.pathname}/decision`, url), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() })).status);
+    }
+
+    expect(statuses).toEqual([403, 403, 410, 410, 403, 403, 403, 403]);
+    // Not one S3 call by the approval function: a flood of forged links costs it only its own invocation.
+    expect(approvalCalls()).toBe(before);
+    expect(before).toBeGreaterThan(0);
+  }, 60_000);
+
   it('an object under builds/ that is not builds/<service>/<commit>/build.json is ignored quietly', async () => {
     const [queue] = account.resolver.resourcesOfType('AWS::SQS::Queue');
     const queueUrl = account.resolver.getAtt(queue![0], 'QueueUrl');

@@ -720,7 +720,8 @@ export class EmulatedAccount {
       version: '2.0',
       rawPath: path,
       rawQueryString: url.includes('?') ? url.slice(url.indexOf('?') + 1) : '',
-      headers,
+      // As a function URL does: the scheme the client used (https in AWS; this endpoint is plain HTTP).
+      headers: { ...headers, 'x-forwarded-proto': 'http' },
       body,
       isBase64Encoded: false,
       requestContext: { http: { method, path, sourceIp: '127.0.0.1' } },

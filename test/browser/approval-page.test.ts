@@ -1,4 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -65,6 +67,41 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the approval page in 
       expect(run.tasks[2]!.detail).toContain('lines changed');
       expect((await service.store.get('deployed/acme/app-production/hello-service.yaml'))!.body).toContain('minReplicas: 5');
     } finally {
+      service.cleanup();
+    }
+  });
+
+  it("a form on another origin, carrying the page's valid fields and form token, decides nothing (cross-site request forgery)", async () => {
+    const service = new TestProject({ '.stageline/organization.yaml': ORGANIZATION() });
+    // The attacker's page, on another origin (another port of this host), with the approver's fields copied in.
+    const attacker = createServer((_, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' });
+      response.end(forgedPage);
+    });
+    let forgedPage = '';
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    try {
+      const deployment = service.deploy({ answer: { kind: 'wait' } });
+      const link = await linkFor(service, 'ops@acme.io');
+      const html = await (await fetch(link)).text();
+      const action = new URL(/<form method="post" action="([^"]+)"/.exec(html)![1]!.replace(/&amp;/g, '&'), link);
+      const hidden = [...html.matchAll(/<input type="hidden" name="[^"]+" value="[^"]*">/g)].map((match) => match[0]).join('');
+      forgedPage = `<!doctype html><form method="post" action="${action}">${hidden}<button name="decision" value="approve">Win a prize</button></form>`;
+
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`);
+      await page.click('button');
+      await expect.poll(() => page.textContent('body')).toContain('A decision can only be sent from the approval page itself');
+      expect(service.output.join('\n')).not.toMatch(/approved by ops@acme\.io/i);
+
+      // The approver, on the real page, still decides.
+      const real = await browser.newPage();
+      await real.goto(link);
+      await real.click('button[value=approve]');
+      await expect.poll(() => real.textContent('body')).toMatch(/approved/i);
+      expect((await deployment).run.status).toBe('SUCCEEDED');
+    } finally {
+      attacker.close();
       service.cleanup();
     }
   });

@@ -73,6 +73,8 @@ export class ApprovalServer {
       query: parseUrlEncoded(url.search.slice(1)),
       ...(form ? { form } : {}),
       headers: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value[0] : value])),
+      // The Host was checked above: 127.0.0.1:<port> or localhost:<port>.
+      origin: `http://${request.headers.host}`,
     });
     this.finish(request, response, result);
   }

@@ -40,6 +40,11 @@ export interface ApprovalRequest {
   form?: Record<string, string | undefined>;
   /** Lower-case header names. */
   headers?: Record<string, string | undefined>;
+  /**
+   * The origin this endpoint is served at (`https://<function URL host>`, `http://127.0.0.1:<port>`),
+   * as the transport knows it: a POST whose Origin or Referer names another is refused.
+   */
+  origin?: string;
 }
 
 export interface ApprovalResponse {
@@ -58,7 +63,9 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Content-Type': 'text/html; charset=utf-8',
   'Cache-Control': 'no-store, max-age=0',
   Pragma: 'no-cache',
-  'Referrer-Policy': 'no-referrer',
+  // Never sent to another origin; sent to this one, so a browser's POST from the page carries
+  // Origin: <this origin> (under no-referrer a same-origin form POST says Origin: null).
+  'Referrer-Policy': 'same-origin',
   'X-Frame-Options': 'DENY',
   'X-Content-Type-Options': 'nosniff',
   'X-Robots-Tag': 'noindex, nofollow',
@@ -91,15 +98,41 @@ async function route(deps: ApprovalHttpDeps, request: ApprovalRequest): Promise<
     return method === 'HEAD' ? { ...response, body: '' } : response;
   }
   if (decisionPath && method === 'POST') {
-    if (request.headers?.['sec-fetch-site'] === 'cross-site') {
-      return page(403, 'refused:cross-site', { title: 'Request refused', message: 'A decision can only be sent from the approval page itself.', tone: 'error' });
-    }
+    const foreign = foreignSender(request);
+    if (foreign) return page(403, `refused:${foreign}`, { title: 'Request refused', message: 'A decision can only be sent from the approval page itself. Nothing was recorded.', tone: 'error' });
     return decide(deps, approvalId, request.form ?? {});
   }
   return {
     ...page(405, 'method-not-allowed', { title: 'Not allowed', message: 'Open the link from your email to see the approval page.', tone: 'error' }),
     headers: { ...SECURITY_HEADERS, Allow: decisionPath ? 'POST' : 'GET, HEAD' },
   };
+}
+
+/**
+ * Why a POST did not come from the approval page, judged from what browsers send (a forged
+ * cross-site form carries a valid form token if the attacker fetched the page first): a
+ * Sec-Fetch-Site other than same-origin, or an Origin — or, without one, a Referer — of another
+ * origin (`null` included). A request with none of them is no browser's, so no cross-site request
+ * forgery; it still needs a valid link and form token.
+ */
+function foreignSender(request: ApprovalRequest): string | undefined {
+  const headers = request.headers ?? {};
+  const site = headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return 'cross-site';
+  const own = request.origin?.toLowerCase();
+  const origin = headers['origin'];
+  if (origin !== undefined) return origin.toLowerCase() === own ? undefined : 'cross-origin';
+  const referer = headers['referer'];
+  if (referer !== undefined) {
+    let refererOrigin: string | undefined;
+    try {
+      refererOrigin = new URL(referer).origin.toLowerCase();
+    } catch {
+      refererOrigin = undefined;
+    }
+    return refererOrigin !== undefined && refererOrigin === own ? undefined : 'cross-origin';
+  }
+  return undefined;
 }
 
 // --- GET -------------------------------------------------------------------------------------------
@@ -204,30 +237,30 @@ type Authenticated = { gate: GateRecord; approver: string } | { response: Approv
 const LINK_MESSAGES: Record<LinkRefusal, { status: number; title: string; message: string }> = {
   malformed: { status: 403, title: 'This link is not valid', message: 'The link is incomplete or was altered. Open it again from your email, without changing it.' },
   tampered: { status: 403, title: 'This link is not valid', message: 'The link is incomplete or was altered. Open it again from your email, without changing it.' },
-  'wrong-approval': { status: 403, title: 'This link is not valid', message: 'The link belongs to another approval.' },
+  outdated: {
+    status: 410,
+    title: 'This link is from an earlier version of Stageline',
+    message: 'Links sent before the approval service was upgraded no longer work. Decide with `stageline approve` or `stageline reject`, or wait for the next approval email.',
+  },
   'unknown-key': { status: 403, title: 'This link is no longer valid', message: 'It was signed with a key that has been retired. Ask for a new link, or use `stageline approve`.' },
   expired: { status: 410, title: 'This link has expired', message: 'The approval window is over; nothing can be decided with this link.' },
 };
 
-/** The gate of the path, and the approver its link was issued to; or the page saying why not. */
+/**
+ * The gate of the path, and the approver its link was issued to; or the page saying why not.
+ * The link is verified first, from the request alone: a malformed, forged, outdated or expired
+ * link is refused without any read, so a flood of them costs no S3 request.
+ */
 async function authenticate(deps: ApprovalHttpDeps, approvalId: string, parameters: Record<string, string | undefined>): Promise<Authenticated> {
-  const found = await readGate(deps.store, approvalId);
-  if (!found) {
-    // The same words as a tampered link: an unknown id tells a prober nothing more.
-    return { response: page(404, 'refused:link-unknown-approval', { ...LINK_MESSAGES.tampered, tone: 'error' }) };
-  }
-  const { gate } = found;
-  const verification = verifyLink(
-    { approvalId, approver: parameters.approver, exp: parameters.exp, sig: parameters.sig },
-    { approvalId: gate.approvalId, runId: gate.runId, env: gate.env },
-    deps.keyring,
-    deps.clock.now(),
-  );
+  const verification = verifyLink({ approvalId, approver: parameters.approver, exp: parameters.exp, sig: parameters.sig }, deps.keyring, deps.clock.now());
   if (!verification.ok) {
     const { status, title, message } = LINK_MESSAGES[verification.reason];
     return { response: page(status, `refused:link-${verification.reason}`, { title, message, tone: 'error' }) };
   }
-  return { gate, approver: verification.approver };
+  const found = await readGate(deps.store, approvalId);
+  // An authentic link whose gate is gone (its records expired): nothing to decide.
+  if (!found) return { response: page(410, 'refused:link-unknown-approval', { title: 'This approval is over', message: 'Its records are gone; there is nothing to decide with this link.', tone: 'info' }) };
+  return { gate: found.gate, approver: verification.approver };
 }
 
 /** A page if the gate can no longer be decided: decided, superseded, cancelled, expired, run stopped. */

@@ -5,10 +5,16 @@ import type { GateRecord } from './gate.js';
 /**
  * Signed personal approval links and the short-lived form tokens of the confirmation page.
  *
- * A link is `https://<base>/a/<approvalId>?approver=<email>&exp=<unix>&sig=<kid>.<mac>` where
- * `mac` = base64url(HMAC-SHA256(key[kid], "stageline-link/v1\n<approvalId>\n<runId>\n<env>\n<approver>\n<exp>")).
- * The run and environment are not in the URL: the verifier takes them from the gate record, so a
- * link can only ever decide the gate it was issued for.
+ * A link (v2) is `https://<base>/a/<approvalId>?approver=<email>&exp=<unix>&sig=v2.<kid>.<mac>`
+ * where `mac` = base64url(HMAC-SHA256(key[kid], "stageline-link/v2\n<approvalId>\n<approver>\n<exp>")).
+ * The MAC covers exactly what the URL carries, so a link is verified — and an expired one refused —
+ * before anything is read: a request with a bad signature costs no S3 read. The approval id is the
+ * gate's (a digest of its run and environment, `approvalIdFor`), so a link can only ever decide the
+ * gate it was issued for.
+ *
+ * v1 links (`sig=<kid>.<mac>`, MAC over the run and environment read from the gate record) are
+ * refused as `outdated` without a read: links e-mailed before the upgrade cannot be verified
+ * without reading S3 first. Their gates are decided with `stageline approve|reject` (docs/aws.md).
  *
  * A form token is `<kid>.<payload>.<mac>`, payload = base64url(JSON {a, p, iat, exp}), mac over
  * "stageline-form/v1\n<payload>". Distinct prefixes ("domain separation") mean a link signature
@@ -25,11 +31,9 @@ export interface SigningKeyring {
   keys: Record<string, string>;
 }
 
-/** What a link binds together; the signature covers all of it. */
+/** What a link binds together; the signature covers all of it, and the URL carries all of it. */
 export interface LinkClaims {
   approvalId: string;
-  runId: string;
-  env: string;
   /** The approver's email; compared and signed lower-cased. */
   approver: string;
   /** Expiry, unix seconds. */
@@ -44,11 +48,13 @@ export interface LinkParameters {
   sig?: string;
 }
 
-export type LinkRefusal = 'malformed' | 'tampered' | 'expired' | 'unknown-key' | 'wrong-approval';
+export type LinkRefusal = 'malformed' | 'tampered' | 'expired' | 'unknown-key' | 'outdated';
 
 export type LinkVerification = { ok: true; approver: string; exp: number; keyId: string } | { ok: false; reason: LinkRefusal };
 
-const LINK_CONTEXT = 'stageline-link/v1';
+const LINK_CONTEXT = 'stageline-link/v2';
+const LINK_VERSION = 'v2';
+const APPROVAL_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const FORM_CONTEXT = 'stageline-form/v1';
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 const MAC_BASE64URL = /^[A-Za-z0-9_-]{43}$/;
@@ -95,7 +101,7 @@ export function normalizeApprover(approver: string): string {
 }
 
 function linkMessage(claims: LinkClaims): string {
-  return [LINK_CONTEXT, claims.approvalId, claims.runId, claims.env, normalizeApprover(claims.approver), String(claims.exp)].join('\n');
+  return [LINK_CONTEXT, claims.approvalId, normalizeApprover(claims.approver), String(claims.exp)].join('\n');
 }
 
 function mac(secret: string, message: string): Buffer {
@@ -110,10 +116,10 @@ function macMatches(presented: string, expected: Buffer): boolean {
   return bytes.length === expected.length && timingSafeEqual(bytes, expected);
 }
 
-/** `<kid>.<base64url mac>` over the link claims, with the keyring's current key. */
+/** `v2.<kid>.<base64url mac>` over the link claims, with the keyring's current key. */
 export function linkSignature(claims: LinkClaims, keyring: SigningKeyring): string {
   assertKeyring(keyring);
-  return `${keyring.current}.${mac(keyring.keys[keyring.current]!, linkMessage(claims)).toString('base64url')}`;
+  return `${LINK_VERSION}.${keyring.current}.${mac(keyring.keys[keyring.current]!, linkMessage(claims)).toString('base64url')}`;
 }
 
 /** The personal link of one approver: `<baseUrl>/a/<approvalId>?approver=&exp=&sig=`. */
@@ -123,29 +129,23 @@ export function signLink(baseUrl: string, claims: LinkClaims, keyring: SigningKe
 }
 
 /**
- * Checks a presented link against the gate it claims to open (`expected`: the approval id of the
- * URL path, and the gate record's run and environment). The signature is checked before the
- * expiry, so "expired" is only ever said of an authentic link.
+ * Checks a presented link on its own — shape, key, MAC, expiry — with nothing read: only an
+ * authentic, unexpired link gets its gate looked up. The signature is checked before the expiry,
+ * so "expired" is only ever said of an authentic link.
  */
-export function verifyLink(
-  presented: LinkParameters,
-  expected: { approvalId: string; runId: string; env: string },
-  keyring: SigningKeyring,
-  now: Date,
-): LinkVerification {
-  if (presented.approvalId !== expected.approvalId) return { ok: false, reason: 'wrong-approval' };
+export function verifyLink(presented: LinkParameters, keyring: SigningKeyring, now: Date): LinkVerification {
   const approver = normalizeApprover(presented.approver ?? '');
   const expText = presented.exp ?? '';
-  const sig = presented.sig ?? '';
-  if (!approver || approver.length > 320 || !/^\d{1,12}$/.test(expText)) return { ok: false, reason: 'malformed' };
-  const dot = sig.indexOf('.');
-  if (dot <= 0) return { ok: false, reason: 'malformed' };
-  const keyId = sig.slice(0, dot);
+  const parts = (presented.sig ?? '').split('.');
+  if (!APPROVAL_ID.test(presented.approvalId) || !approver || approver.length > 320 || !/^\d{1,12}$/.test(expText)) return { ok: false, reason: 'malformed' };
+  if (parts.length === 2 && KEY_ID.test(parts[0]!) && MAC_BASE64URL.test(parts[1]!)) return { ok: false, reason: 'outdated' };
+  if (parts.length !== 3 || parts[0] !== LINK_VERSION) return { ok: false, reason: 'malformed' };
+  const [, keyId, presentedMac] = parts as [string, string, string];
   const secret = KEY_ID.test(keyId) && Object.hasOwn(keyring.keys, keyId) ? keyring.keys[keyId] : undefined;
   if (!secret) return { ok: false, reason: 'unknown-key' };
   const exp = Number(expText);
-  const expectedMac = mac(secret, linkMessage({ ...expected, approver, exp }));
-  if (!macMatches(sig.slice(dot + 1), expectedMac)) return { ok: false, reason: 'tampered' };
+  const expectedMac = mac(secret, linkMessage({ approvalId: presented.approvalId, approver, exp }));
+  if (!macMatches(presentedMac, expectedMac)) return { ok: false, reason: 'tampered' };
   if (Math.floor(now.getTime() / 1000) >= exp) return { ok: false, reason: 'expired' };
   return { ok: true, approver, exp, keyId };
 }
@@ -223,13 +223,13 @@ export function verifyFormToken(
  * `requestApprovalStep`'s `approvalLinks` returns (AWS: the function URL; locally: the local server).
  */
 export function approvalLinksFor(
-  gate: Pick<GateRecord, 'approvalId' | 'runId' | 'env' | 'approvers' | 'expiresAt'>,
+  gate: Pick<GateRecord, 'approvalId' | 'approvers' | 'expiresAt'>,
   baseUrl: string,
   keyring: SigningKeyring,
 ): { approver: string; url: string }[] {
   const exp = Math.floor(Date.parse(gate.expiresAt) / 1000);
   return gate.approvers.map((approver) => ({
     approver,
-    url: signLink(baseUrl, { approvalId: gate.approvalId, runId: gate.runId, env: gate.env, approver, exp }, keyring),
+    url: signLink(baseUrl, { approvalId: gate.approvalId, approver, exp }, keyring),
   }));
 }

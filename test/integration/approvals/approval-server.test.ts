@@ -71,6 +71,30 @@ describe('local approval server', () => {
     expect(fixture.callbacks.calls).toEqual([]);
   });
 
+  it('refuses a decision posted from another origin (a page on evil.example, or another local port), valid form token and all', async () => {
+    const fixture = await gateFixture({ minApprovals: 1 });
+    const outcomes: string[] = [];
+    server = await startApprovalServer(fixture.deps, { onRequest: (entry) => outcomes.push(`${entry.method} ${entry.status} ${entry.outcome}`) });
+    const link = approvalLinksFor(fixture.gate, server.baseUrl, KEYRING).find((item) => item.approver === 'ops@acme.io')!.url;
+    const fields = hiddenFields(await (await fetch(link)).text());
+    const decision = `${server.baseUrl}/a/${fixture.gate.approvalId}/decision`;
+    const postFrom = (headers: Record<string, string>) =>
+      fetch(decision, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams({ ...fields, decision: 'approve' }).toString() });
+
+    const statuses = [
+      (await postFrom({ origin: 'https://evil.example' })).status,
+      (await postFrom({ origin: 'http://127.0.0.1:1' })).status,
+      (await postFrom({ referer: 'https://evil.example/phish' })).status,
+    ];
+
+    expect(statuses).toEqual([403, 403, 403]);
+    expect(outcomes.slice(1)).toEqual(['POST 403 refused:cross-origin', 'POST 403 refused:cross-origin', 'POST 403 refused:cross-origin']);
+    expect(await fixture.decisions()).toEqual([]);
+    expect(fixture.callbacks.calls).toEqual([]);
+    // From the page's own origin it decides.
+    expect((await postFrom({ origin: server.baseUrl })).status).toBe(200);
+  });
+
   it('close() stops listening', async () => {
     const fixture = await gateFixture();
     const running = await startApprovalServer(fixture.deps);

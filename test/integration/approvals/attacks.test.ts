@@ -87,8 +87,39 @@ describe('approval endpoint: attacks change nothing', () => {
     const forged = `${new URL(fixture.linkFor('ops@acme.io')).origin}${new URL(fixture.linkFor('ops@acme.io')).pathname}${other.search}`;
 
     expect((await open(fixture.deps, forged)).status).toBe(403);
-    expect((await open(fixture.deps, other.toString())).status).toBe(404);
+    // Authentic, but for a gate that does not exist (any more): nothing to decide.
+    expect((await open(fixture.deps, other.toString())).status).toBe(410);
     await expectNothingHappened(fixture);
+  });
+
+  it('a forged, malformed, outdated (v1) or expired link costs no store read at all (a flood is cheap to refuse)', async () => {
+    const fixture = await gateFixture();
+    const reads: string[] = [];
+    const store = fixture.deps.store;
+    const counting = { ...fixture.deps, store: { ...store, get: (key: string) => (reads.push(key), store.get(key)), list: (prefix: string) => (reads.push(prefix), store.list(prefix)) } };
+    const link = new URL(fixture.linkFor('ops@acme.io'));
+    const variant = (change: Record<string, string>) => {
+      const url = new URL(link);
+      for (const [name, value] of Object.entries(change)) url.searchParams.set(name, value);
+      return url.toString();
+    };
+    const sig = link.searchParams.get('sig')!;
+    const bad = [
+      variant({ sig: `${sig.slice(0, -4)}AAAA` }),
+      variant({ sig: sig.replace(/^v2\./, '') }),
+      variant({ approver: 'lead@acme.io' }),
+      variant({ exp: 'tomorrow' }),
+      fixture.linkFor('ops@acme.io', { exp: Math.floor(fixture.clock.now().getTime() / 1000) - 1 }),
+    ];
+
+    const statuses = [];
+    for (const url of bad) statuses.push((await open(counting, url)).status, (await post(counting, decisionUrl(url), { ...linkFields(url), decision: 'approve', formToken: 'x' })).status);
+
+    expect(statuses).toEqual([403, 403, 410, 410, 403, 403, 403, 403, 410, 410]);
+    expect(reads).toEqual([]);
+    // The genuine link still reads what its page shows.
+    expect((await open(counting, link.toString())).status).toBe(200);
+    expect(reads.length).toBeGreaterThan(0);
   });
 
   it('a GET (a mail scanner prefetching the link, twice, with HEAD too) never decides', async () => {
@@ -175,6 +206,32 @@ describe('approval endpoint: attacks change nothing', () => {
 
     expect(posted.status).toBe(403);
     await expectNothingHappened(fixture);
+  });
+
+  it.each([
+    ['a foreign Origin', { origin: 'https://evil.example' }],
+    ['Origin: null (a sandboxed frame, a data: page)', { origin: 'null' }],
+    ['a foreign Referer (no Origin)', { referer: 'https://evil.example/phish.html' }],
+    ['another function URL of the same site', { origin: 'https://other.lambda-url.us-east-1.on.aws', 'sec-fetch-site': 'same-site' }],
+  ])('a POST with %s is refused even with a valid form token, and records nothing', async (_, headers) => {
+    const fixture = await gateFixture();
+    const page = await open(fixture.deps, fixture.linkFor('ops@acme.io'));
+
+    const posted = await submit(fixture.deps, page, { decision: 'approve' }, headers);
+
+    expect(posted.status).toBe(403);
+    expect(posted.outcome).toMatch(/^refused:cross-(origin|site)$/);
+    expect(visibleText(posted.body)).toContain('A decision can only be sent from the approval page itself');
+    await expectNothingHappened(fixture);
+  });
+
+  it("a POST from the page's own origin (Origin, or a Referer of it) is accepted", async () => {
+    const fixture = await gateFixture({ minApprovals: 2 });
+    const viaOrigin = await submit(fixture.deps, await open(fixture.deps, fixture.linkFor('ops@acme.io')), { decision: 'approve' }, { origin: 'https://approve.example', 'sec-fetch-site': 'same-origin' });
+    const viaReferer = await submit(fixture.deps, await open(fixture.deps, fixture.linkFor('lead@acme.io')), { decision: 'approve' }, { referer: fixture.linkFor('lead@acme.io') });
+
+    expect([viaOrigin.status, viaReferer.status]).toEqual([200, 200]);
+    expect((await fixture.decisions()).map((decision) => (decision as { approver: string }).approver).sort()).toEqual(['lead@acme.io', 'ops@acme.io']);
   });
 
   it('self-approval: the person who triggered the build may not approve (and is not offered the button)', async () => {
@@ -315,7 +372,7 @@ describe('approval endpoint: attacks change nothing', () => {
     const responses = [await open(fixture.deps, fixture.linkFor('ops@acme.io')), await handleApprovalRequest(fixture.deps, { method: 'GET', path: '/nope' })];
 
     for (const response of responses) {
-      expect(response.headers).toMatchObject({ 'Cache-Control': expect.stringContaining('no-store'), 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY' });
+      expect(response.headers).toMatchObject({ 'Cache-Control': expect.stringContaining('no-store'), 'Referrer-Policy': 'same-origin', 'X-Frame-Options': 'DENY' });
       expect(response.headers['Content-Security-Policy']).toMatch(/default-src 'none'/);
       expect(response.headers['Content-Security-Policy']).not.toMatch(/unsafe-inline|script-src 'self'/);
     }

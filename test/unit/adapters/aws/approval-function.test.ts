@@ -46,6 +46,22 @@ describe('approval function (function URL → handleApprovalRequest)', () => {
     expect(logs.join('\n')).not.toContain('TASK-TOKEN');
   });
 
+  it("a POST whose Origin is not the function URL's own is refused with a valid form token; its own https origin decides", async () => {
+    const { fixture, handler, logs } = await setup();
+    const link = fixture.linkFor('ops@acme.io');
+    const fields = { ...hiddenFields((await handler(urlEvent(link))).body), decision: 'approve' };
+    const decision = `${new URL(link).origin}${new URL(link).pathname}/decision`;
+
+    const foreign = await handler(urlEvent(decision, { method: 'POST', form: fields, headers: { origin: 'https://evil.example', 'x-forwarded-proto': 'https' } }));
+    const plainHttp = await handler(urlEvent(decision, { method: 'POST', form: fields, headers: { origin: `http://${new URL(link).host}`, 'x-forwarded-proto': 'https' } }));
+    expect([foreign.statusCode, plainHttp.statusCode]).toEqual([403, 403]);
+    expect(fixture.callbacks.calls).toEqual([]);
+
+    const own = await handler(urlEvent(decision, { method: 'POST', form: fields, headers: { origin: new URL(link).origin, 'x-forwarded-proto': 'https' } }));
+    expect(own.statusCode).toBe(200);
+    expect(logs.map((line) => JSON.parse(line).outcome)).toEqual(['page:shown', 'refused:cross-origin', 'refused:cross-origin', 'decided:approve:approved']);
+  });
+
   it('keeps the first value of a repeated query parameter, never a comma-joined one', async () => {
     const { fixture, handler } = await setup();
     const link = fixture.linkFor('ops@acme.io');

@@ -189,8 +189,6 @@ export async function gateFixture(
         BASE_URL,
         {
           approvalId: overrides.approvalId ?? approvalId,
-          runId: RUN_ID,
-          env: overrides.env ?? gate.env,
           approver,
           exp: overrides.exp ?? Math.floor(Date.parse(gate.expiresAt) / 1000),
         },
@@ -230,7 +228,8 @@ export async function submit(deps: ApprovalHttpDeps, page: OpenedPage, fields: R
 export async function post(deps: ApprovalHttpDeps, action: string, fields: Record<string, string | undefined>, headers: Record<string, string> = {}): Promise<ApprovalResponse> {
   const form = Object.fromEntries(Object.entries(fields).filter((entry): entry is [string, string] => entry[1] !== undefined));
   const body = new URLSearchParams(form).toString();
-  return handleApprovalRequest(deps, { method: 'POST', path: new URL(action).pathname, form: parseUrlEncoded(body), headers });
+  // The endpoint is served at the link's origin (as the function URL and the local server say).
+  return handleApprovalRequest(deps, { method: 'POST', path: new URL(action).pathname, form: parseUrlEncoded(body), headers, origin: new URL(action).origin });
 }
 
 /** The link's query parameters as form fields (what a POST without the page would carry). */
