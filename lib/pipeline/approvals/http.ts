@@ -240,7 +240,7 @@ const LINK_MESSAGES: Record<LinkRefusal, { status: number; title: string; messag
   outdated: {
     status: 410,
     title: 'This link is from an earlier version of Stageline',
-    message: 'Links sent before the approval service was upgraded no longer work. Decide with `stageline approve` or `stageline reject`, or wait for the next approval email.',
+    message: 'Links sent before the approval service was upgraded no longer work. Ask the team that runs Stageline for a new run of this build; its email will carry a new link.',
   },
   'unknown-key': { status: 403, title: 'This link is no longer valid', message: 'It was signed with a key that has been retired. Ask for a new link, or use `stageline approve`.' },
   expired: { status: 410, title: 'This link has expired', message: 'The approval window is over; nothing can be decided with this link.' },

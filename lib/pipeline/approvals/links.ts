@@ -14,7 +14,7 @@ import type { GateRecord } from './gate.js';
  *
  * v1 links (`sig=<kid>.<mac>`, MAC over the run and environment read from the gate record) are
  * refused as `outdated` without a read: links e-mailed before the upgrade cannot be verified
- * without reading S3 first. Their gates are decided with `stageline approve|reject` (docs/aws.md).
+ * without reading S3 first (docs/aws.md §12, "Upgrading from v1 links").
  *
  * A form token is `<kid>.<payload>.<mac>`, payload = base64url(JSON {a, p, iat, exp}), mac over
  * "stageline-form/v1\n<payload>". Distinct prefixes ("domain separation") mean a link signature
