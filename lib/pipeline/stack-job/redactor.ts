@@ -49,23 +49,24 @@ export const MIN_FRAGMENT = 8;
 export function createRedactor(values: Iterable<string> = []): Redactor {
   const needles = new Set<string>();
   let ordered: string[] = [];
-  let fragmentable: string[] = [];
+  let fragments: FragmentIndex | undefined;
 
   const redact = ((text: string): string => {
     let out = text;
     for (const needle of ordered) {
       if (out.includes(needle)) out = out.split(needle).join(REDACTED);
     }
-    if (fragmentable.length === 0) return out;
+    if (fragments === undefined) return out;
+    const index = fragments;
     return out
       .split(/(\r?\n|\r)/)
-      .map((line, index) => (index % 2 === 1 ? line : hideFragments(line, fragmentable)))
+      .map((line, position) => (position % 2 === 1 ? line : hideFragments(line, index)))
       .join('');
   }) as Redactor;
 
   const reorder = () => {
     ordered = [...needles].sort((a, b) => b.length - a.length);
-    fragmentable = ordered.filter((needle) => needle.length > MIN_FRAGMENT);
+    fragments = indexFragments(ordered.filter((needle) => needle.length > MIN_FRAGMENT));
   };
 
   redact.add = (more: Iterable<string>) => {
@@ -167,57 +168,72 @@ function htmlEscapedForms(value: string): string[] {
 
 const FRAGMENT_BOUNDARY = /[\s"'=:,;([{<>]/;
 
+/** Every MIN_FRAGMENT-character piece of every form, with where it occurs: a line is looked up piece by piece, not scanned form by form. */
+interface FragmentIndex {
+  forms: readonly string[];
+  pieces: Map<string, Array<{ form: number; at: number }>>;
+}
+
+function indexFragments(forms: readonly string[]): FragmentIndex | undefined {
+  if (forms.length === 0) return undefined;
+  const pieces = new Map<string, Array<{ form: number; at: number }>>();
+  forms.forEach((form, formIndex) => {
+    for (let at = 0; at + MIN_FRAGMENT <= form.length; at++) {
+      const piece = form.slice(at, at + MIN_FRAGMENT);
+      let where = pieces.get(piece);
+      if (where === undefined) pieces.set(piece, (where = []));
+      where.push({ form: formIndex, at });
+    }
+  });
+  return { forms, pieces };
+}
+
 /**
  * On one line: the pieces a wrap leaves of a form (each at least MIN_FRAGMENT characters): the
  * longest start of a form that ends the line, the longest end of a form that starts it (or
- * follows a blank, a quote, `=` or `:`), and a whole word lying inside a form.
+ * follows a blank, a quote, `=` or `:`), and a word — or the rest of the line — lying inside a form.
  */
-function hideFragments(line: string, forms: readonly string[]): string {
+function hideFragments(line: string, index: FragmentIndex): string {
   if (line.length < MIN_FRAGMENT) return line;
-  const hidden = new Array<boolean>(line.length).fill(false);
+  const { forms, pieces } = index;
+  let hidden: boolean[] | undefined;
   const hide = (from: number, to: number) => {
-    for (let index = from; index < to; index++) hidden[index] = true;
+    hidden ??= new Array<boolean>(line.length).fill(false);
+    for (let position = from; position < to; position++) hidden[position] = true;
   };
   const end = line.replace(/\s+$/, '').length;
-  for (const form of forms) {
-    // A form's start ending the line.
-    if (end >= MIN_FRAGMENT) {
-      const tail = line.slice(end - MIN_FRAGMENT, end);
-      for (let at = form.indexOf(tail); at !== -1; at = form.indexOf(tail, at + 1)) {
-        const length = at + MIN_FRAGMENT;
-        if (length <= end && line.slice(end - length, end) === form.slice(0, length)) {
-          hide(end - length, end);
-          break;
-        }
+  // A form's start ending the line.
+  if (end >= MIN_FRAGMENT) {
+    let longest = 0;
+    for (const { form, at } of pieces.get(line.slice(end - MIN_FRAGMENT, end)) ?? []) {
+      const length = at + MIN_FRAGMENT;
+      if (length > longest && length <= end && line.endsWith(forms[form]!.slice(0, length), end)) longest = length;
+    }
+    if (longest > 0) hide(end - longest, end);
+  }
+  for (let start = 0; start + MIN_FRAGMENT <= end; start++) {
+    if (start > 0 && !FRAGMENT_BOUNDARY.test(line[start - 1]!)) continue;
+    const where = pieces.get(line.slice(start, start + MIN_FRAGMENT));
+    if (where === undefined) continue;
+    let reach = 0;
+    for (const { form, at } of where) {
+      const text = forms[form]!;
+      // The form's end starts here, or the rest of the line (or the word) lies inside the form.
+      if (line.startsWith(text.slice(at), start)) reach = Math.max(reach, text.length - at);
+      else if (text.includes(line.slice(start, end))) reach = Math.max(reach, end - start);
+      else {
+        const wordEnd = line.slice(start).search(/\s|$/) + start;
+        if (wordEnd - start >= MIN_FRAGMENT && text.includes(line.slice(start, wordEnd))) reach = Math.max(reach, wordEnd - start);
       }
     }
-    // A form's end starting the line or a word; or all the rest of the line lying inside a form.
-    let restHidden = false;
-    for (let start = 0; start + MIN_FRAGMENT <= line.length; start++) {
-      if (start > 0 && !FRAGMENT_BOUNDARY.test(line[start - 1]!)) continue;
-      if (!restHidden && end - start >= MIN_FRAGMENT && form.includes(line.slice(start, end))) {
-        hide(start, end);
-        restHidden = true;
-      }
-      const head = line.slice(start, start + MIN_FRAGMENT);
-      for (let at = form.indexOf(head); at !== -1; at = form.indexOf(head, at + 1)) {
-        if (line.startsWith(form.slice(at), start)) {
-          hide(start, start + form.length - at);
-          break;
-        }
-      }
-    }
+    if (reach > 0) hide(start, start + reach);
   }
-  // A whole word inside a form (the middle lines of a long wrapped value).
-  for (const match of line.matchAll(/\S+/g)) {
-    const word = match[0];
-    if (word.length >= MIN_FRAGMENT && word !== REDACTED && forms.some((form) => form.includes(word))) hide(match.index, match.index + word.length);
-  }
-  if (!hidden.includes(true)) return line;
+  if (hidden === undefined) return line;
+  const mask = hidden as boolean[];
   let out = '';
-  for (let index = 0; index < line.length; index++) {
-    if (!hidden[index]) out += line[index];
-    else if (index === 0 || !hidden[index - 1]) out += REDACTED;
+  for (let position = 0; position < line.length; position++) {
+    if (!mask[position]) out += line[position];
+    else if (position === 0 || !mask[position - 1]) out += REDACTED;
   }
   return out;
 }
