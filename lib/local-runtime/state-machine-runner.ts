@@ -32,6 +32,8 @@ export interface LocalExecution {
   /** The execution history so far. */
   events: ExecutionEvent[];
   abort(): void;
+  /** The first store write that failed in one of its steps (a full disk), as one line; undefined if none did. */
+  storeFailure(): string | undefined;
 }
 
 // File callbacks are polled: 20 ms keeps a local run snappy and costs one stat-and-read per tick.
@@ -50,10 +52,20 @@ export function startLocalExecution(deps: LocalWorkflowDeps, name: string, input
   const machine = new StateMachine(loadDeploymentStageDefinition() as never, { validationOptions: { noValidate: true } });
   const controller = new AbortController();
   const openTokens = new Set<string>();
+  let storeFailure: string | undefined;
+  // A step that fails on a write the store refused (ENOSPC, EROFS, …) is remembered for the operator's message.
+  const noting = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      storeFailure ??= writeFailureOf(error);
+      throw error;
+    }
+  };
   // A Lambda task's result arrives wrapped as lambda:invoke returns it ({ Payload, StatusCode }).
   type LocalHandler = (input: any) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const lambda = <T>(handler: (event: T) => Promise<unknown>): LocalHandler =>
-    (async (event: { Payload: T }) => ({ Payload: await handler(event.Payload), StatusCode: 200 })) as unknown as LocalHandler;
+    (async (event: { Payload: T }) => ({ Payload: await noting(() => handler(event.Payload)), StatusCode: 200 })) as unknown as LocalHandler;
   const waiting = (start: (event: WaitingStepInput) => Promise<unknown>, timeoutOf: (event: WaitingStepInput) => number | undefined): LocalHandler =>
     (async (event: { Payload: WaitingStepInput }) => {
       // Each invocation gets its own token (aws-local-stepfunctions gives one per Map iteration).
@@ -62,11 +74,12 @@ export function startLocalExecution(deps: LocalWorkflowDeps, name: string, input
       await refuseAfterEarlierFailure(deps, payload);
       openTokens.add(token);
       try {
-        await start(payload);
+        await noting(() => start(payload));
         return await waitForAnswer(deps.callbacks, token, timeoutOf(payload), controller.signal);
       } finally {
         openTokens.delete(token);
-        await deps.callbacks.close(token);
+        // Closed in memory at least: a full disk must not turn the step's answer into a failure.
+        await deps.callbacks.close(token).catch(() => undefined);
       }
     }) as unknown as LocalHandler;
 
@@ -105,7 +118,7 @@ export function startLocalExecution(deps: LocalWorkflowDeps, name: string, input
   const settled = result.finally(async () => {
     controller.abort();
     await history.catch(() => undefined);
-    await Promise.all([...openTokens].map((token) => deps.callbacks.close(token)));
+    await Promise.all([...openTokens].map((token) => deps.callbacks.close(token).catch(() => undefined)));
   });
   return {
     executionId: `local:${name}`,
@@ -115,7 +128,16 @@ export function startLocalExecution(deps: LocalWorkflowDeps, name: string, input
       controller.abort();
       execution.abort();
     },
+    storeFailure: () => storeFailure,
   };
+}
+
+const WRITE_FAILURES: Record<string, string> = { ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EROFS: 'read-only file system', EIO: 'input/output error', EACCES: 'permission denied' };
+
+/** `no space left on device (ENOSPC)` for a failed write; undefined for any other error. */
+function writeFailureOf(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && WRITE_FAILURES[code] ? `${WRITE_FAILURES[code]} (${code})` : undefined;
 }
 
 /**

@@ -12,8 +12,11 @@ export interface ChildProcessLauncherOptions {
   variablesFile?: string;
   /** Each line the runner prints (already redacted by the runner). */
   onOutput?: (request: StackJobRequest, line: string) => void;
-  /** Used only when a runner dies before reporting, so the step fails instead of waiting for its timeout. */
-  callbacks: TaskCallbacks;
+  /**
+   * Used only when a runner dies before reporting, so the step fails instead of waiting for its
+   * timeout; `read` (the file callbacks) tells a runner that outlived its step from one that reported.
+   */
+  callbacks: TaskCallbacks & { read?(token: string): Promise<unknown> };
 }
 
 /**
@@ -23,6 +26,9 @@ export interface ChildProcessLauncherOptions {
  */
 export class ChildProcessLauncher implements StackJobLauncher {
   private readonly children = new Set<ChildProcess>();
+  /** Runners that were still running after their step had ended (timed out, stopped) and have exited since. */
+  private outlived = 0;
+  private readonly exitReports = new Set<Promise<void>>();
 
   constructor(private readonly options: ChildProcessLauncherOptions) {}
 
@@ -41,7 +47,13 @@ export class ChildProcessLauncher implements StackJobLauncher {
       this.children.delete(child);
       // A runner that reported has closed the step; this failure is then refused as "closed".
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      void this.options.callbacks.fail(request.taskToken, WorkflowErrors.StackJobFailed, `the stack-job runner ${how} before reporting`).catch(() => undefined);
+      const reported = (async () => {
+        const outcome = await this.options.callbacks.fail(request.taskToken, WorkflowErrors.StackJobFailed, `the stack-job runner ${how} before reporting`);
+        // Closed with no answer of the runner's: the step had ended without it (its runner then stopped itself).
+        if (outcome === 'closed' && this.options.callbacks.read && (await this.options.callbacks.read(request.taskToken)) === undefined) this.outlived++;
+      })().catch(() => undefined);
+      this.exitReports.add(reported);
+      void reported.finally(() => this.exitReports.delete(reported));
     });
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => this.options.onOutput?.(request, line));
@@ -58,13 +70,26 @@ export class ChildProcessLauncher implements StackJobLauncher {
    * cancelled), and nothing will ever wait for it. It gets `graceMs` to finish reporting, then it
    * and its commands are stopped (SIGTERM, then SIGKILL).
    */
-  async drain(graceMs = 2_000): Promise<number> {
+  async drain(graceMs = 5_000): Promise<number> {
     const alive = () => [...this.children].filter((child) => child.exitCode === null && child.signalCode === null);
     const deadline = Date.now() + graceMs;
+    // A runner whose step closed stops its commands and exits by itself within seconds (it beats every 2 s).
     while (alive().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
     const leftovers = alive();
     if (leftovers.length > 0) await this.stopAll();
-    return leftovers.length;
+    await Promise.all([...this.exitReports]);
+    return this.outlived;
+  }
+
+  /** Stops one runner (the jobId launch returned) and, through its signal handlers, its commands. */
+  async stop(jobId: string): Promise<void> {
+    const child = [...this.children].find((candidate) => `local-${candidate.pid}` === jobId);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    signalGroup(child, 'SIGTERM');
+    const killed = setTimeout(() => signalGroup(child, 'SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(killed);
   }
 
   /** Stops every runner and the commands it started (Ctrl-C, or runners outliving their step). */
@@ -72,7 +97,8 @@ export class ChildProcessLauncher implements StackJobLauncher {
     const running = [...this.children].filter((child) => child.exitCode === null && child.signalCode === null);
     const exited = running.map((child) => new Promise((resolve) => child.once('exit', resolve)));
     for (const child of running) signalGroup(child, 'SIGTERM');
-    const killed = setTimeout(() => running.forEach((child) => signalGroup(child, 'SIGKILL')), 3_000);
+    // The runner stops its commands' groups on SIGTERM (3 s grace); SIGKILL only if it hangs (its watchdogs then stop them).
+    const killed = setTimeout(() => running.forEach((child) => signalGroup(child, 'SIGKILL')), 6_000);
     await Promise.all(exited);
     clearTimeout(killed);
   }

@@ -16,6 +16,14 @@ const heartbeatKey = (token: string) => `local/callbacks/${token}.heartbeat`;
  * and the process running the state machine picks it up. Local-only: not part of the S3 layout.
  */
 export class FileTaskCallbacks implements TaskCallbacks {
+  /**
+   * Answers this process could not write (a full disk): the state machine runs in this same
+   * process (the launcher reports a runner that died before reporting through this object), so
+   * it still sees them and the step ends at once instead of waiting for its timeout.
+   */
+  private readonly unwritten = new Map<string, CallbackMessage>();
+  private readonly closedHere = new Set<string>();
+
   constructor(private readonly store: ArtifactStore) {}
 
   succeed(token: string, output: JsonObject): Promise<CallbackOutcome> {
@@ -35,11 +43,14 @@ export class FileTaskCallbacks implements TaskCallbacks {
   /** The runtime's side: the answer, once there is one. */
   async read(token: string): Promise<CallbackMessage | undefined> {
     const object = await this.store.get(resultKey(token));
-    return object ? (JSON.parse(object.body) as CallbackMessage) : undefined;
+    if (object) return JSON.parse(object.body) as CallbackMessage;
+    return this.unwritten.get(token);
   }
 
   /** The runtime's side: the step ended without an answer (timeout, abort); later answers are refused. */
   async close(token: string): Promise<void> {
+    this.closedHere.add(token);
+    this.unwritten.delete(token);
     await this.store.put(closedKey(token), new Date().toISOString());
   }
 
@@ -50,11 +61,13 @@ export class FileTaskCallbacks implements TaskCallbacks {
       return 'delivered';
     } catch (error) {
       if (isPreconditionFailed(error)) return 'closed';
+      if (!this.unwritten.has(token)) this.unwritten.set(token, message);
       throw error;
     }
   }
 
   private async isClosed(token: string): Promise<boolean> {
+    if (this.closedHere.has(token)) return true;
     return (await this.store.get(closedKey(token))) !== undefined;
   }
 }

@@ -5,7 +5,7 @@ import { DirectoryArtifactStore } from '../../adapters/local/directory-artifact-
 import { UsageError, StagelineError } from '../../errors.js';
 import { deployLocally } from '../../local-runtime/local-deploy.js';
 import { formatRunTable, watchRun } from '../../local-runtime/progress.js';
-import { listRuns } from '../../pipeline/workflow/records.js';
+import { listRuns, type BuildEvent } from '../../pipeline/workflow/records.js';
 import type { CliIo } from '../io.js';
 import { localProjectPaths } from '../../adapters/local/local-project.js';
 
@@ -27,6 +27,10 @@ export interface DeployOptions {
   stateDir?: string;
   secretsFile?: string;
   variablesFile?: string;
+  /** Run this build again as a new run, even if it ran already. */
+  redeploy?: boolean;
+  /** `stageline retry` / `rollback`: the build event to start (its source is in the store already). */
+  prepared?: BuildEvent;
 }
 
 /**
@@ -68,13 +72,17 @@ export async function deployCommand(options: DeployOptions, io: CliIo): Promise<
     });
   }, 100);
 
-  // Ctrl-C stops the run cleanly: executions aborted, stack jobs stopped, the run recorded CANCELLED.
+  // Ctrl-C, a CI timeout's SIGTERM and a closed terminal's SIGHUP stop the run cleanly: executions
+  // aborted, gates closed, stack jobs stopped (their process groups), the run recorded CANCELLED.
+  // A second signal while stopping changes nothing (the stop is already under way, and bounded).
   const interrupted = new AbortController();
-  const onInterrupt = () => {
-    io.err('interrupted: stopping the run and its stack jobs');
-    interrupted.abort();
+  const stopSignals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const onInterrupt = (signal: NodeJS.Signals) => {
+    if (interrupted.signal.aborted) return;
+    io.err(`interrupted (${signal}): stopping the run and its stack jobs`);
+    interrupted.abort(signal);
   };
-  process.once('SIGINT', onInterrupt);
+  for (const name of stopSignals) process.on(name, onInterrupt);
   try {
     const result = await deployLocally({
       signal: interrupted.signal,
@@ -90,6 +98,8 @@ export async function deployCommand(options: DeployOptions, io: CliIo): Promise<
         ...(options.tag ? { tag: options.tag } : {}),
         ...(options.triggeredBy ? { triggeredBy: options.triggeredBy } : {}),
       },
+      ...(options.redeploy ? { redeploy: true } : {}),
+      ...(options.prepared ? { prepared: options.prepared } : {}),
       answer,
       operator,
       io,
@@ -101,7 +111,7 @@ export async function deployCommand(options: DeployOptions, io: CliIo): Promise<
       io.err(`this build is already queued as ${result.run.runId}${result.run.queuedBehind ? ` behind ${result.run.queuedBehind}` : ''}; nothing new started`);
     } else if (!result.started) {
       io.err(`this build already ran as ${result.run.runId} (${result.run.status}); nothing new started`);
-      io.err('hint: a changed overlay, --commit or --image makes a new build');
+      io.err('hint: --redeploy runs it again as a new run; a changed overlay, --commit or --image makes a new build');
     }
     if (result.queued) {
       io.err(`queued behind ${result.queuedBehind ?? 'an older run of this branch'}: it starts when that run finishes`);
@@ -116,7 +126,7 @@ export async function deployCommand(options: DeployOptions, io: CliIo): Promise<
       });
     }
   } finally {
-    process.removeListener('SIGINT', onInterrupt);
+    for (const name of stopSignals) process.removeListener(name, onInterrupt);
     clearInterval(follow);
     await watcher?.stop();
   }

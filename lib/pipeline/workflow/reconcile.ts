@@ -178,7 +178,7 @@ function runIdOf(name: string | undefined, input: string | undefined): { runId: 
 }
 
 /** Closes, without answering the (gone) execution, each gate of the run's unfinished environments still WAITING. */
-async function closeOpenGates(deps: ReconcileDeps, run: RunRecord, status: GateStatus, outcome: string): Promise<string[]> {
+export async function closeOpenGates(deps: Pick<ReconcileDeps, 'store' | 'clock'>, run: RunRecord, status: GateStatus, outcome: string): Promise<string[]> {
   const closed: string[] = [];
   const gated = run.tasks.filter((task: RunTask) => task.gated && !FINAL_TASK_STATUSES.includes(task.status));
   for (const task of gated) {

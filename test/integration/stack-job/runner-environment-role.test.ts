@@ -138,7 +138,12 @@ describe('stack-job runner in AWS: heartbeat first, environment role after the l
     expect(assumedWhileWaiting).toBe(0);
     expect(report.outcome).toBe('succeeded');
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
-    expect(events.indexOf('AssumeRoleCommand')).toBeGreaterThan(events.lastIndexOf(`PutObjectCommand ${LOCK}`));
+    // After run-0 released the lease and this job took it (later lock writes are this job's renewals).
+    const released = events.indexOf(`DeleteObjectCommand ${LOCK}`);
+    const acquired = events.indexOf(`PutObjectCommand ${LOCK}`, released);
+    expect(released).toBeGreaterThan(-1);
+    expect(acquired).toBeGreaterThan(released);
+    expect(events.indexOf('AssumeRoleCommand')).toBeGreaterThan(acquired);
   });
 
   it("gives the provisioner's commands refreshing credentials: read twice across a renewal by the JS SDK and botocore, never the runner's own; the endpoint stops with the job", async () => {
