@@ -114,6 +114,7 @@ export function buildProgram(io: CliIo): Command {
       .option('--image <image>', 'the built image (default <service>:<commit>)')
       .option('--tag <tag>', 'the build tag')
       .option('--triggered-by <email>', 'who triggered the build (default: git user.email)')
+      .option('--redeploy', 'run this build again as a new run, even if it already ran')
       .option('--approve', 'approve every gate as the operator running the command')
       .option('--reject [reason]', 'reject every gate as the operator running the command')
       .option('--org-config <file>', 'organization config (default .stageline/organization.yaml)')
@@ -154,6 +155,32 @@ export function buildProgram(io: CliIo): Command {
   deploymentsOf(program.command('history').description("One environment's deployments, newest first").argument('<env>', 'environment')).action(async (env: string, options) => {
     const { historyCommand } = await import('./commands/environments.js');
     await historyCommand({ ...options, env }, io);
+  });
+
+  const redeployOptions = (command: Command) =>
+    localStore(command)
+      .option('--local', 'run locally (no AWS account needed)')
+      .option('--approve', 'approve every gate as the operator running the command')
+      .option('--reject [reason]', 'reject every gate as the operator running the command')
+      .option('--triggered-by <email>', 'who asks for it (default: git user.email); they may not approve its gates')
+      .option('--org-config <file>', 'organization config (default .stageline/organization.yaml)')
+      .option('--secrets-file <file>', 'local secret source (default .stageline/secrets.yaml)')
+      .option('--variables-file <file>', 'local variable source (default .stageline/variables.yaml)');
+  redeployOptions(
+    program.command('retry').description('A new run of the same build from the environment that stopped it, with its stored manifests, through the same gates').argument('<run>', 'run id'),
+  ).action(async (runId: string, options) => {
+    const { retryCommand } = await import('./commands/redeploy.js');
+    await retryCommand({ ...options, runId }, io);
+  });
+  redeployOptions(
+    program
+      .command('rollback')
+      .description("Deploy an environment's previous manifest again (byte-identical, references resolved afresh), as a run of kind rollback")
+      .argument('<env>', 'environment')
+      .option('--to <run|digest>', 'the deployment to restore (default: the newest one whose manifest differs from the current)'),
+  ).action(async (env: string, options) => {
+    const { rollbackCommand } = await import('./commands/redeploy.js');
+    await rollbackCommand({ ...options, env }, io);
   });
 
   localStore(program.command('runs').description('List runs in the local store, newest first').option('--json', 'print JSON')).action(async (options) => {

@@ -56,6 +56,8 @@ export interface DeploymentPlan {
 /** The resolve step's result as the task step sees it (manifests already stored). */
 export interface ResolvedSummaries {
   mode: 'git' | 'inline';
+  /** A retry's or rollback's subset of the service's manifests: the listed overlays need not all be there. */
+  partial?: boolean;
   manifests: readonly ManifestSummary[];
   skipped: readonly SkippedOverlay[];
 }
@@ -85,7 +87,7 @@ export function createDeploymentTasks(input: CreateDeploymentTasksInput): Deploy
   const { organization, service, resolved, branch } = input;
   const file = input.serviceFile ?? 'stageline.yaml';
   const listed = service.spec.deploymentEnvironments;
-  checkListedOverlays(listed, resolved, file);
+  if (!resolved.partial) checkListedOverlays(listed, resolved, file);
 
   const skipped: SkippedOverlay[] = [...resolved.skipped];
   const selected: ManifestSummary[] = [];

@@ -59,9 +59,10 @@ export async function historyCommand(options: DeploymentsOptions & { env: string
     return;
   }
   const lines = table(
-    ['DEPLOYED', 'COMMIT', 'IMAGE', 'DIGEST', 'APPROVED BY', 'TRIGGERED BY', 'RUN'],
+    ['DEPLOYED', 'KIND', 'COMMIT', 'IMAGE', 'DIGEST', 'APPROVED BY', 'TRIGGERED BY', 'RUN'],
     deployments.map((deployment) => [
       deployment.deployedAt,
+      deployment.kind,
       deployment.commitSha.slice(0, 12),
       deployment.image,
       deployment.digest.slice(0, 12),

@@ -11,6 +11,8 @@ export interface Deployment {
   env: string;
   overlay: string;
   runId: string;
+  /** `deploy` for a build's run; `retry`, `rollback` or `redeploy` otherwise. */
+  kind: 'deploy' | 'retry' | 'rollback' | 'redeploy';
   commitSha: string;
   branch: string;
   image: string;
@@ -78,6 +80,7 @@ async function deploymentOf(store: ArtifactStore, run: RunRecord, task: RunTask)
     env: task.env,
     overlay: task.overlay,
     runId: run.runId,
+    kind: run.build.origin?.kind ?? 'deploy',
     commitSha: run.build.commitSha,
     branch: run.build.branch,
     image: run.build.image,

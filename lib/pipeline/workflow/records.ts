@@ -17,6 +17,21 @@ export interface BuildEvent {
   image: string;
   /** Who pushed the commit; may not approve this run's gates. */
   triggeredBy: string;
+  /** Not a new build: a retry, rollback or deliberate redeploy (lib/pipeline/workflow/redeploy.ts). */
+  origin?: RunOrigin;
+}
+
+/** Why a run deploys a build again, and what it reuses. */
+export interface RunOrigin {
+  kind: 'retry' | 'rollback' | 'redeploy';
+  /** retry: the run repeated; rollback: the run whose deployment is restored. */
+  of?: string;
+  /** retry: the first environment deployed again; rollback: the environment restored. */
+  env?: string;
+  /** rollback: the manifest digest restored. */
+  digest?: string;
+  /** When it was asked for: each request is a new run (the run id hashes the build event). */
+  requestedAt: string;
 }
 
 /**

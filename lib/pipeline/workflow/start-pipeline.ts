@@ -25,6 +25,16 @@ const buildEventSchema = z.strictObject({
   triggeredBy: z.string().check(z.minLength(1), z.maxLength(320)),
   /** Who sent it, as AWS can verify: a presigned STS GetCallerIdentity bound to the record (see {@link BuildAuthenticator}). */
   callerProof: z.optional(z.string().check(z.minLength(1), z.maxLength(8192))),
+  /** A retry, rollback or redeploy of an earlier run (see redeploy.ts). */
+  origin: z.optional(
+    z.strictObject({
+      kind: z.enum(['retry', 'rollback', 'redeploy']),
+      of: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}$/, { error: 'expected a run id' }))),
+      env: z.optional(z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'expected a DNS label' }))),
+      digest: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/, { error: 'expected a sha256 hex digest' }))),
+      requestedAt: z.iso.datetime(),
+    }),
+  ),
 });
 
 /** The principal AWS authenticated as the sender of a build record. */

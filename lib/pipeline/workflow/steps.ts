@@ -15,6 +15,8 @@ import { FINAL_TASK_STATUSES, readCancelRequest, requireRun, updateRun, updateTa
 import { laneOf, startNextQueued } from './queue.js';
 import { loadBuildSource, loadOrganization, loadService, SOURCE_ROOT } from './source-tree.js';
 import { GATE_UNSATISFIABLE, WorkflowStepError } from './step-error.js';
+import { manifestsOfOrigin, originWarning, withInlineTargets } from './redeploy.js';
+import { resolutionMode } from '../config/service.js';
 
 /** One environment as it travels through the state machine's Map: keys, digests, timeouts. */
 export interface WorkflowTask extends TaskIdentity {
@@ -50,14 +52,18 @@ export async function resolveManifestsStep(deps: StepDeps, input: ExecutionInput
   const organization = await loadOrganization(deps.store);
   const fs = await loadBuildSource(deps.store, build.service, build.commitSha);
   const service = loadService(fs);
-  const resolved = resolveManifests({
-    organization,
-    service,
-    build: { commitSha: build.commitSha, branch: build.branch, tag: build.tag, image: build.image },
-    fs,
-    projectDir: SOURCE_ROOT,
-    renderOverlay: (dir) => buildKustomization(fs, dir).resources,
-  });
+  // A retry or rollback deploys the stored manifests of the run it repeats, byte for byte.
+  const origin = build.origin?.kind === 'retry' || build.origin?.kind === 'rollback' ? build.origin : undefined;
+  const resolved = origin
+    ? { manifests: resolutionMode(service) === 'inline' ? withInlineTargets(await manifestsOfOrigin(deps.store, origin), service) : await manifestsOfOrigin(deps.store, origin), skipped: [] }
+    : resolveManifests({
+        organization,
+        service,
+        build: { commitSha: build.commitSha, branch: build.branch, tag: build.tag, image: build.image },
+        fs,
+        projectDir: SOURCE_ROOT,
+        renderOverlay: (dir) => buildKustomization(fs, dir).resources,
+      });
   await storeRunManifests(deps.store, input.runId, resolved.manifests);
   const manifests = resolved.manifests.map(({ manifest: _manifest, yaml: _yaml, ...summary }) => summary);
   return { manifests, skipped: resolved.skipped };
@@ -76,7 +82,7 @@ export async function createDeploymentTasksStep(deps: StepDeps, input: CreateTas
   const fs = await loadBuildSource(deps.store, input.build.service, input.build.commitSha);
   const service = loadService(fs);
   const mode = input.manifests.some((manifest) => manifest.target) ? 'inline' : 'git';
-  const plan = createDeploymentTasks({ organization, service, resolved: { mode, manifests: input.manifests, skipped: input.skipped }, branch: input.build.branch });
+  const plan = createDeploymentTasks({ organization, service, resolved: { mode, manifests: input.manifests, skipped: input.skipped, partial: input.build.origin?.kind === 'retry' || input.build.origin?.kind === 'rollback' }, branch: input.build.branch });
   const stackJobTimeoutSeconds = parseDuration(organization.spec.stackJobs.timeout ?? DEFAULT_STACK_JOB_TIMEOUT)!;
   const tasks = plan.tasks.map((task): WorkflowTask => {
     const workflowTask: WorkflowTask = {
@@ -98,7 +104,9 @@ export async function createDeploymentTasksStep(deps: StepDeps, input: CreateTas
       ...(task.gate ? { approvers: task.gate.approvers, minApprovals: task.gate.minApprovals } : {}),
     }));
     run.skipped = plan.skipped;
-    run.warnings = plan.warnings;
+    // Kept: start-pipeline's warnings (e.g. a triggeredBy the authenticated caller replaced).
+    const fromOrigin = input.build.origin ? originWarning(input.build.origin) : undefined;
+    run.warnings = [...new Set([...run.warnings, ...(fromOrigin ? [fromOrigin] : []), ...plan.warnings])];
   }, deps.clock.now());
   return { tasks };
 }
