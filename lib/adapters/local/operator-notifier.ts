@@ -12,6 +12,8 @@ export type GateAnswer = { kind: 'approve' } | { kind: 'reject'; reason: string 
 
 export class OperatorNotifier implements Notifier {
   private pendingPrompt: Promise<void> = Promise.resolve();
+  /** Ctrl-C was pressed at a prompt (and passed on to the process as SIGINT). */
+  private interrupted = false;
   /** Aborted when the run ends: a question still open (the gate was decided elsewhere) must not keep the process alive. */
   private readonly prompts = new AbortController();
 
@@ -41,7 +43,7 @@ export class OperatorNotifier implements Notifier {
       case 'prompt':
         // The step must return while the question is open: the answer completes the gate later.
         this.pendingPrompt = this.pendingPrompt.then(() => this.prompt(approvalId, what, notification)).catch((error) => {
-          if (this.prompts.signal.aborted) return;
+          if (this.prompts.signal.aborted || this.interrupted) return;
           this.io.err(`  gate ${notification.env}: ${error instanceof DecisionRefused ? error.message : String(error)}`);
         });
         return;
@@ -54,6 +56,15 @@ export class OperatorNotifier implements Notifier {
 
   private async prompt(approvalId: string, what: string, notification: ApprovalNotification): Promise<void> {
     const readline = createInterface({ input: process.stdin, output: process.stderr });
+    // The prompt holds the terminal in raw mode, so Ctrl-C reaches readline, not the process: hand
+    // it on as the SIGINT it is (deploy stops the run), instead of only dropping the question.
+    readline.once('SIGINT', () => {
+      this.interrupted = true;
+      readline.close();
+      // Closing readline leaves stdin flowing (and the process alive) once the run has stopped.
+      process.stdin.pause();
+      process.kill(process.pid, 'SIGINT');
+    });
     try {
       for (const link of notification.links) this.io.err(`    ${link.approver}: ${link.url}`);
       const signal = this.prompts.signal;
