@@ -206,6 +206,18 @@ export function buildProgram(io: CliIo): Command {
     await eventsCommand({ ...options, runId }, io);
   });
 
+  localStore(
+    program
+      .command('logs')
+      .description("A run's stack-job logs (redacted, size-capped), every environment's or one's")
+      .argument('<run>', 'run id')
+      .argument('[env]', 'environment (or overlay)')
+      .option('--follow', "keep printing the environment's log until its job has ended"),
+  ).action(async (runId: string, env: string | undefined, options) => {
+    const { logsCommand } = await import('./commands/logs.js');
+    await logsCommand({ ...options, runId, ...(env ? { env } : {}) }, io);
+  });
+
   localStore(program.command('cancel').description('Cancel a run: the environment being applied finishes, later ones are cancelled').argument('<run>', 'run id'))
     .action(async (runId: string, options) => {
       const { cancelCommand } = await import('./commands/runs.js');
