@@ -44,12 +44,15 @@ export async function readRunOwner(store: ArtifactStore, runId: string): Promise
   }
 }
 
-/** Why the owner is gone (one line), or undefined while it may be alive. */
+/**
+ * Why the owner is gone (one line), or undefined while it may be alive: gone when its pid no longer
+ * exists on this machine, or when its heartbeat is older than `staleAfterMs` (another machine, or a
+ * pid reused by another process).
+ */
 export function ownerGoneBecause(owner: RunOwnerRecord, now: Date, liveness?: ProcessLiveness, staleAfterMs = RUN_OWNER_STALE_MS): string | undefined {
-  const alive = liveness?.isAlive(owner);
-  if (alive === true) return undefined;
   const where = `pid ${owner.pid} on ${owner.host}`;
-  if (alive === false) return `its deploy process (${where}) is gone`;
+  if (liveness?.isAlive(owner) === false) return `its deploy process (${where}) is gone`;
+  // A live pid with a stale heartbeat is gone too: the pid was reused, or the process no longer runs the run.
   const age = now.getTime() - Date.parse(owner.heartbeatAt);
   if (Number.isNaN(age) || age > staleAfterMs) return `its deploy process (${where}) stopped renewing its heartbeat ${Number.isNaN(age) ? '' : `${Math.round(age / 1000)} s ago `}(stale after ${staleAfterMs / 1000} s)`.replace('  ', ' ');
   return undefined;

@@ -14,6 +14,7 @@ import { validateManifest } from '../manifest.js';
 import { findReferences, summarizeReferences } from '../references.js';
 import { resolveReferences } from '../resolve-references.js';
 import { loadRunManifest, manifestKey } from '../run-manifests.js';
+import { jobLogKey, storeJobLog } from './job-log.js';
 import { FINAL_TASK_STATUSES, readCancelRequest, serialize, updateTask, type TaskStatus } from '../workflow/records.js';
 import {
   acquireEnvironmentLease,
@@ -122,19 +123,32 @@ export async function runStackJob(deps: StackJobDeps, request: StackJobRequest):
 /** {@link runStackJob}, also returning the line it recorded (the CLI prints it). */
 export async function executeStackJob(deps: StackJobDeps, request: StackJobRequest): Promise<StackJobReport> {
   const redact = createRedactor();
-  const log = (line: string) => deps.log(redact(line));
+  // Every line also goes to the job's log in the store (`stageline logs`, `status`), redacted alike.
+  const jobLog = storeJobLog(deps.store, jobLogKey(request.runId, request.taskIndex, request.overlay));
+  const log = (line: string) => {
+    const safe = redact(line);
+    jobLog.append(safe);
+    deps.log(safe);
+  };
   log(`stack job: ${request.service} → ${request.env} (${request.kind} ${request.name}), run ${request.runId} task ${request.taskIndex}`);
 
-  const held: { lease?: EnvironmentLease } = {};
+  const held: { lease?: EnvironmentLease; flushLog?: () => Promise<void> } = { flushLog: () => jobLog.flush() };
   try {
     return await finishStackJob(deps, request, redact, log, held);
   } finally {
     if (held.lease) await releaseEnvironmentLease(deps.store, held.lease, request.env, log);
+    await jobLog.close();
   }
 }
 
 /** Provisions and reports; `held.lease` is set once the environment's lease is this job's. */
-async function finishStackJob(deps: StackJobDeps, request: StackJobRequest, redact: Redactor, log: (line: string) => void, held: { lease?: EnvironmentLease }): Promise<StackJobReport> {
+async function finishStackJob(
+  deps: StackJobDeps,
+  request: StackJobRequest,
+  redact: Redactor,
+  log: (line: string) => void,
+  held: { lease?: EnvironmentLease; flushLog?: () => Promise<void> },
+): Promise<StackJobReport> {
   let summary: string;
   try {
     summary = await provisionJob(deps, request, redact, log, held);
@@ -150,11 +164,14 @@ async function finishStackJob(deps: StackJobDeps, request: StackJobRequest, reda
     const stopped = error instanceof JobStopped ? error : undefined;
     // A job fenced out (its lease was taken over) records nothing on the task either: the newer
     // holder, or the workflow, decides it.
+    // The log is in the store before the task is final: `status` shows its last lines at once.
+    await held.flushLog?.();
     if (!(error instanceof LeaseLostError)) await recordTask(deps, request, stopped?.taskStatus ?? 'FAILED', line, log);
     await report(log, redact, 'failure', () => deps.callbacks.fail(request.taskToken, stopped?.workflowError ?? WorkflowErrors.StackJobFailed, line));
     return { outcome: 'failed', detail: line };
   }
   log(`stack job succeeded: ${summary}`);
+  await held.flushLog?.();
   await recordTask(deps, request, 'SUCCEEDED', summary, log);
   await report(log, redact, 'success', () => deps.callbacks.succeed(request.taskToken, { summary }));
   return { outcome: 'succeeded', detail: summary };
@@ -205,7 +222,12 @@ async function provisionJob(deps: StackJobDeps, request: StackJobRequest, redact
   const summary = oneLine(redact(String(result.summary ?? ''))) || 'provisioned';
   // The fence: only the holder of the lease records a result. A job taken over while it applied
   // (it was thought dead) must not overwrite what the newer run recorded.
-  held.lease = await fenceEnvironmentLease(deps.store, held.lease, request.env, deps.clock.now());
+  held.lease = await fenceEnvironmentLease(deps.store, held.lease, request.env, deps.clock.now()).catch((error: unknown) => {
+    if (error instanceof LeaseLostError) throw error;
+    throw new StagelineError('STORE_WRITE_FAILED', `the environment was applied but the lease ${held.lease!.key} could not be written to record it: ${writeErrorText(error)}`, {
+      hint: 'free space in the store (or fix its permissions) and deploy again: the apply is repeated and recorded',
+    });
+  });
   await recordResult(deps.store, deployedKey(request.org, request.env, request.service), storedManifest);
   await recordResult(deps.store, outputsKey(request.org, request.env, request.kind, request.name), serialize(outputs));
   return summary;
