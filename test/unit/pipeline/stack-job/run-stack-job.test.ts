@@ -269,7 +269,9 @@ describe('runStackJob: a step that closed before the job started (the build queu
     const report = await job.run({ store: recordingStore(job.store, events), callbacks, provisionerFor: () => (asked++, fakeProvisioner()) });
 
     expect(report).toEqual({ outcome: 'failed', detail: 'the workflow step closed before the job started; nothing applied' });
-    expect(events).toEqual([]);
+    // Nothing read, nothing recorded: only the job's own log says why it stopped.
+    expect(events).toEqual(['put runs/run-1/logs/0-dev.log']);
+    expect(await job.store.get('runs/run-1/logs/0-dev.log')).toMatchObject({ body: expect.stringContaining('stack job stopped: the workflow step closed before the job started') });
     expect(asked).toBe(0);
   });
 
