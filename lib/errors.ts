@@ -37,10 +37,10 @@ export function isStagelineError(error: unknown): error is StagelineError {
 const STORAGE_PROBLEMS: Record<string, { what: string; hint: (where: string) => string }> = {
   ENOSPC: { what: 'no space left on the device', hint: (where) => `free space on the filesystem of ${where} (df -h ${where}) and retry` },
   EDQUOT: { what: 'the disk quota is exceeded', hint: (where) => `free space under your quota on ${where} (quota -s), or raise the quota, and retry` },
-  EROFS: { what: 'the filesystem is read-only', hint: () => 'remount it read-write, or point --state-dir at a writable directory' },
+  EROFS: { what: 'the filesystem is read-only', hint: () => 'remount it read-write, or use a writable directory (--state-dir for the store)' },
   EIO: { what: 'an input/output error of the device', hint: (where) => `check the disk holding ${where} (dmesg); retry once it is healthy` },
-  EACCES: { what: 'permission denied', hint: (where) => `make ${where} writable for this user, or point --state-dir elsewhere` },
-  EPERM: { what: 'the operation is not permitted', hint: (where) => `make ${where} writable for this user, or point --state-dir elsewhere` },
+  EACCES: { what: 'permission denied', hint: (where) => `make ${where} writable for this user, or use another directory (--state-dir for the store)` },
+  EPERM: { what: 'the operation is not permitted', hint: (where) => `make ${where} writable for this user, or use another directory (--state-dir for the store)` },
   EMFILE: { what: 'too many open files', hint: () => 'raise the open-file limit (ulimit -n) and retry' },
   ENFILE: { what: 'too many open files on the system', hint: () => 'close other programs or raise the system limit, and retry' },
 };

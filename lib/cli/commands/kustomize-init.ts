@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { UsageError } from '../../errors.js';
-import { writeFilesAtomic } from '../../adapters/local/atomic-write.js';
+import { StorageError, UsageError } from '../../errors.js';
+import { ensureDirectory, writeFilesAtomic } from '../../adapters/local/atomic-write.js';
 import { DirectoryArtifactStore } from '../../adapters/local/directory-artifact-store.js';
 import { displayPath, loadOrganizationIfPresent, loadServiceIfPresent, localProjectPaths } from '../../adapters/local/local-project.js';
 import * as z from 'zod/mini';
@@ -148,14 +148,15 @@ async function writeTree(dir: string, files: ScaffoldFiles, force: boolean, cwd:
   const staging = join(dirname(dir), `.${basename(dir)}.init-${randomBytes(4).toString('hex')}`);
   try {
     for (const [path, content] of Object.entries(files)) {
-      await mkdir(dirname(join(staging, path)), { recursive: true });
+      await ensureDirectory(dirname(join(staging, path)));
       await writeFile(join(staging, path), content, { flag: 'wx' });
     }
     await rm(dir, { recursive: true, force: true }); // an empty directory, if any
     await rename(staging, dir);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
-    throw error;
+    // A full disk or a read-only project: one line naming the tree, not a raw errno.
+    throw StorageError.from(error, 'write', dir, dirname(dir)) ?? error;
   }
 }
 

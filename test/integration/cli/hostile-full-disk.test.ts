@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,30 @@ describe.skipIf(!mounted)('a full disk under the local store', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(new RegExp(`^error: cannot write ${mountPoint}/store/\\S+: no space left on the device \\(ENOSPC\\)`, 'm'));
     expect(result.stderr).toMatch(/^hint: free space .*df -h/m);
+  });
+
+  it('dot-env and kustomize init in a project on a full disk: one named error each, no internal error', () => {
+    const disk = mkdtempSync(join(tmpdir(), 'stageline-full-project-'));
+    try {
+      expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', disk]).status).toBe(0);
+      try {
+        const project = join(disk, 'project');
+        cpSync(exampleProject(), project, { recursive: true });
+        spawnSync('dd', ['if=/dev/zero', `of=${join(disk, 'filler')}`, 'bs=4k', 'count=1000'], { stdio: 'ignore' });
+        const dotEnv = stageline(['dot-env', '--project', project]);
+        expect(dotEnv.stderr).not.toMatch(/internal error/);
+        expect(dotEnv.code).toBe(1);
+        expect(dotEnv.stderr).toMatch(/^error: cannot write \S*\.env\S*: no space left on the device \(ENOSPC\)/m);
+        const init = stageline(['kustomize', 'init', '--new', '--project', join(disk, 'new-service')]);
+        expect(init.stderr).not.toMatch(/internal error/);
+        expect(init.code).toBe(1);
+        expect(init.stderr).toMatch(/^error: cannot write \S+: no space left on the device \(ENOSPC\)/m);
+      } finally {
+        spawnSync('umount', [disk]);
+      }
+    } finally {
+      rmSync(disk, { recursive: true, force: true });
+    }
   });
 
   it('a read-only store (EROFS) says so and how to point elsewhere', () => {
