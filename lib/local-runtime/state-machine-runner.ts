@@ -90,7 +90,8 @@ export function startLocalExecution(deps: LocalWorkflowDeps, name: string, input
         'Create deployment tasks': lambda(createDeploymentTasks(deps)),
         'Wait for approval': waiting(requestApproval(deps), (event) => event.task.approvalTimeoutSeconds),
         'Run stack job': waiting(launchStackJob(deps), (event) => event.task.stackJobTimeoutSeconds),
-        'Cancel remaining environments': lambda(cancelRemaining(deps)),
+        // A job still applying when its step ended (timed out) is stopped with it: the runner's process group.
+        'Cancel remaining environments': lambda(cancelRemaining({ ...deps, jobStopper: deps.launcher })),
         'Record success': lambda(recordSuccess(deps)),
       },
     },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
+import { CodeBuildClient, StartBuildCommand, StopBuildCommand } from '@aws-sdk/client-codebuild';
 import { StagelineError } from '../../errors.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { StackJobLauncher, StackJobRequest } from '../../ports/stack-job-launcher.js';
@@ -51,6 +51,26 @@ export class CodeBuildStackJobLauncher implements StackJobLauncher {
     const id = response.build?.id;
     if (!id) throw new StagelineError('STACK_JOB_LAUNCH_FAILED', `CodeBuild project ${this.options.projectName} started no build for ${request.service} → ${request.env}`);
     return { jobId: id };
+  }
+
+  /**
+   * Stops the build (StopBuild): CodeBuild ends its container, so the runner and every command it
+   * started go together. A build of another project is refused (the id names its project: a jobId
+   * read from a tampered run record must not stop someone else's build); a build that already
+   * ended (or no longer exists) is no error. Needs `codebuild:StopBuild` on the runner project.
+   */
+  async stop(jobId: string): Promise<void> {
+    if (!jobId.startsWith(`${this.options.projectName}:`)) {
+      throw new StagelineError('STACK_JOB_STOP_REFUSED', `stack job ${jobId} is not a build of CodeBuild project ${this.options.projectName}; not stopped`);
+    }
+    try {
+      await this.client.send(new StopBuildCommand({ id: jobId }));
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      // Already finished: CodeBuild answers InvalidInputException ("Build ... is not in progress"); gone: ResourceNotFoundException.
+      if (name === 'InvalidInputException' || name === 'ResourceNotFoundException') return;
+      throw error;
+    }
   }
 }
 

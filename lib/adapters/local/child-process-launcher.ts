@@ -29,6 +29,8 @@ export class ChildProcessLauncher implements StackJobLauncher {
   /** Runners that were still running after their step had ended (timed out, stopped) and have exited since. */
   private outlived = 0;
   private readonly exitReports = new Set<Promise<void>>();
+  /** Runners this launcher was asked to stop (their step ended without them). */
+  private readonly stopping = new WeakSet<ChildProcess>();
 
   constructor(private readonly options: ChildProcessLauncherOptions) {}
 
@@ -50,7 +52,8 @@ export class ChildProcessLauncher implements StackJobLauncher {
       const reported = (async () => {
         const outcome = await this.options.callbacks.fail(request.taskToken, WorkflowErrors.StackJobFailed, `the stack-job runner ${how} before reporting`);
         // Closed with no answer of the runner's: the step had ended without it (its runner then stopped itself).
-        if (outcome === 'closed' && this.options.callbacks.read && (await this.options.callbacks.read(request.taskToken)) === undefined) this.outlived++;
+        if (this.stopping.has(child)) this.outlived++;
+        else if (outcome === 'closed' && this.options.callbacks.read && (await this.options.callbacks.read(request.taskToken)) === undefined) this.outlived++;
       })().catch(() => undefined);
       this.exitReports.add(reported);
       void reported.finally(() => this.exitReports.delete(reported));
@@ -86,8 +89,9 @@ export class ChildProcessLauncher implements StackJobLauncher {
     const child = [...this.children].find((candidate) => `local-${candidate.pid}` === jobId);
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
+    this.stopping.add(child);
     signalGroup(child, 'SIGTERM');
-    const killed = setTimeout(() => signalGroup(child, 'SIGKILL'), 5_000);
+    const killed = setTimeout(() => signalGroup(child, 'SIGKILL'), 6_000);
     await exited;
     clearTimeout(killed);
   }

@@ -6,6 +6,8 @@ import type { ExecutionStarter } from '../../ports/execution-starter.js';
 import { WorkflowErrors } from '../../ports/task-callbacks.js';
 import { approvalIdFor, closeGate, readGate, type GateStatus } from '../approvals/gate.js';
 import { laneOf, startNextQueued } from './queue.js';
+import { stopJobs } from './steps.js';
+import type { StackJobLauncher } from '../../ports/stack-job-launcher.js';
 import { FINAL_TASK_STATUSES, readCancelRequest, readRun, updateRunAndTasksIf, type RunRecord, type RunStatus, type RunTask, type TaskStatus } from './records.js';
 
 /**
@@ -47,6 +49,8 @@ export interface ReconcileDeps {
   starter?: ExecutionStarter;
   /** The deployment-stage state machine: events of any other are ignored. Unset: not checked. */
   stateMachineArn?: string;
+  /** Stops the stack job (CodeBuild build) of an environment still applying: its execution is gone. */
+  jobStopper?: Pick<StackJobLauncher, 'stop'>;
 }
 
 export type ReconcileOutcome =
@@ -120,7 +124,9 @@ export async function reconcileExecution(deps: ReconcileDeps, event: unknown): P
   // 1. Gates first: a retry after a crash between 1 and 2 finds the run RUNNING and closes nothing twice.
   const gatesClosed = await closeOpenGates(deps, run, superseded ? 'SUPERSEDED' : 'CANCELLED', `closed: ${cause}`);
 
-  // 2. One compare-and-swap: exactly one writer ends a RUNNING run.
+  // 2. One compare-and-swap: exactly one writer ends a RUNNING run. A build still applying for the
+  // gone execution is stopped first (StopBuild), so nothing applies after the run is recorded ended.
+  await stopJobs(deps.jobStopper, run.tasks.filter((task) => task.status === 'APPLYING' && task.stackJobId).map((task) => task.stackJobId!), `the execution ${VERB[status]}`);
   const now = deps.clock.now();
   const ended = await updateRunAndTasksIf(deps.store, runId, (record) => record.status === 'RUNNING', (record) => {
     const blamed =

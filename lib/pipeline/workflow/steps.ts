@@ -5,7 +5,7 @@ import type { ExecutionStarter } from '../../ports/execution-starter.js';
 import type { Notifier } from '../../ports/notifier.js';
 import type { StackJobLauncher } from '../../ports/stack-job-launcher.js';
 import { WorkflowErrors } from '../../ports/task-callbacks.js';
-import { approvalIdFor, closeGate, openGate, type GateRecord } from '../approvals/gate.js';
+import { approvalIdFor, closeGate, openGate, readGate, type GateRecord } from '../approvals/gate.js';
 import { parseDuration } from '../duration.js';
 import { createDeploymentTasks, taskIdentity, type TaskIdentity } from '../deployment-tasks.js';
 import { resolveManifests, type ManifestSummary, type SkippedOverlay } from '../resolve-manifests.js';
@@ -42,6 +42,12 @@ export interface StepDeps {
    * queue`). Optional: without it the final steps start nothing (a deployment that never queues).
    */
   starter?: ExecutionStarter;
+  /**
+   * Stops the stack job of an environment that was applying when the run stopped (its step timed
+   * out, the run was cancelled or superseded): StopBuild in AWS. Optional: without it the job is
+   * left to notice by itself (its heartbeat is refused, it looks for the cancel marker).
+   */
+  jobStopper?: Pick<StackJobLauncher, 'stop'>;
 }
 
 // --- Resolve manifests ----------------------------------------------------------------------------
@@ -285,7 +291,11 @@ export async function cancelRemainingStep(deps: StepDeps, input: { runId: string
   // A step that refused to start (cancelled, superseded, a gate nobody may approve) stopped the
   // environment after the last one that started; any other error stopped one that had started.
   const refusedBeforeStart = error === WorkflowErrors.Cancelled || error === WorkflowErrors.Superseded || error === GATE_UNSATISFIABLE;
+  const applying: string[] = [];
+  // A gate that timed out says until when it waited (its record has the deadline).
+  const deadline = error === WorkflowErrors.Timeout ? await waitingGateDeadline(deps.store, input.runId) : undefined;
   const run = await updateRun(deps.store, input.runId, (record) => {
+    applying.splice(0, applying.length, ...record.tasks.filter((task) => task.status === 'APPLYING' && task.stackJobId).map((task) => task.stackJobId!));
     // The environment that stopped the run: one its runner already marked failed, else the one
     // in flight (waiting or applying), else the next one for a refusal before it started, else
     // (a stack job that timed out as its runner recorded success) the last one that started:
@@ -297,7 +307,7 @@ export async function cancelRemainingStep(deps: StepDeps, input: { runId: string
     if (failed && !FINAL_TASK_STATUSES.includes(failed.status)) {
       failed.status = statusForError(error, failed.status);
       failed.finishedAt = now.toISOString();
-      failed.detail = cause;
+      failed.detail = failed.status === 'TIMED_OUT' && deadline ? `no decision by ${deadline}` : cause;
     }
     const reason = !failed
       ? `the run stopped (${cause})`
@@ -314,8 +324,24 @@ export async function cancelRemainingStep(deps: StepDeps, input: { runId: string
     record.failure = { ...(failed ? { env: failed.env } : {}), error, cause };
     record.finishedAt = now.toISOString();
   }, now);
+  // A job still applying when its step ended (timed out, cancelled, superseded) lives or dies with
+  // its step: it is stopped, not left to apply unrecorded.
+  await stopJobs(deps.jobStopper, applying, `the run stopped: ${cause}`);
   await startQueuedAfter(deps, run);
   return { status: run.status };
+}
+
+/** The deadline of the gate the run waits at, if it waits at one. */
+async function waitingGateDeadline(store: ArtifactStore, runId: string): Promise<string | undefined> {
+  const waiting = (await requireRun(store, runId)).tasks.find((task) => task.status === 'WAITING_APPROVAL');
+  if (!waiting) return undefined;
+  return (await readGate(store, approvalIdFor(runId, waiting.index)).catch(() => undefined))?.gate.expiresAt;
+}
+
+/** Stops each job; a job that cannot be stopped (already gone, a transient error) does not keep the run from being recorded. */
+export async function stopJobs(stopper: Pick<StackJobLauncher, 'stop'> | undefined, jobIds: readonly string[], reason: string): Promise<void> {
+  if (!stopper?.stop) return;
+  await Promise.all(jobIds.map((jobId) => stopper.stop!(jobId, reason).catch(() => undefined)));
 }
 
 function statusForError(error: string, current: TaskStatus): TaskStatus {
