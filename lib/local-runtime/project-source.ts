@@ -6,6 +6,17 @@ import { ConfigError, StagelineError } from '../errors.js';
 import type { ServiceConfig } from '../pipeline/config/service.js';
 import { validateBuildIdentifiers, type BuildEvent } from '../pipeline/workflow/records.js';
 
+/** Where each field of a local build comes from, for error messages. */
+const BUILD_SOURCES: Partial<Record<keyof BuildEvent, string>> = {
+  org: 'stageline.yaml metadata.org',
+  service: 'stageline.yaml metadata.name',
+  commitSha: '--commit (or git HEAD)',
+  branch: '--branch (or the git branch)',
+  image: '--image',
+  tag: '--tag',
+  triggeredBy: '--triggered-by (or git user.email)',
+};
+
 /** The largest file the build source may hold (a big CRD bundle is a few MiB). */
 export const MAX_SOURCE_FILE_BYTES = 8 * 1024 * 1024;
 /** The largest build source in all (uploaded to the store / S3 on every deploy). */
@@ -178,7 +189,7 @@ export function projectBuild(
     ...(overrides.tag ? { tag: overrides.tag } : {}),
   };
   // Before the caller writes anything: a bad commit must not leave builds/<service>/<bad>/ behind.
-  validateBuildIdentifiers(build, '--commit / --branch / --image / --tag / --triggered-by');
+  validateBuildIdentifiers(build, (field) => BUILD_SOURCES[field] ?? 'the build');
   return { build, source };
 }
 

@@ -1,6 +1,6 @@
 import { localProjectPaths } from '../../adapters/local/local-project.js';
 import { formatPlanText, toPlanJson } from '../../pipeline/plan.js';
-import type { CliIo } from '../io.js';
+import { printable, type CliIo } from '../io.js';
 import { planProject } from '../project-plan.js';
 
 /**
@@ -17,5 +17,6 @@ export async function planCommand(options: { project: string; branch?: string; i
   });
   const json = toPlanJson({ service: service.metadata.name, organization: organization.metadata.name, branch }, resolved, plan);
   if (options.json) io.out(JSON.stringify(json, null, 2));
-  else for (const line of formatPlanText(json)) io.out(line);
+  // A repository's texts (overlay names, labels, skip reasons) go to a terminal: control characters escaped.
+  else for (const line of formatPlanText(json)) io.out(printable(line));
 }

@@ -140,16 +140,16 @@ export class InvalidBuildError extends StagelineError {
  * service and org are DNS labels, the commit is 7 to 64 lowercase hex digits, the branch 1 to 255
  * characters; none of the texts holds a control character. `where` names what the values came from.
  */
-export function validateBuildIdentifiers(build: Partial<BuildEvent>, where: string): void {
-  const fail = (field: string, value: string, expected: string, hint: string): never => {
-    throw new InvalidBuildError(`${where}: ${field} ${JSON.stringify(value)} is not valid: expected ${expected}`, hint);
+export function validateBuildIdentifiers(build: Partial<BuildEvent>, where: string | ((field: keyof BuildEvent) => string)): void {
+  const fail = (field: keyof BuildEvent, value: string, expected: string, hint: string): never => {
+    throw new InvalidBuildError(`${typeof where === 'string' ? where : where(field)}: ${field === 'commitSha' ? 'commit' : field} ${JSON.stringify(value)} is not valid: expected ${expected}`, hint);
   };
   if (build.org !== undefined && !DNS_LABEL.test(build.org)) fail('org', build.org, 'a DNS label (a-z, 0-9, -)', 'fix metadata.org in stageline.yaml');
   if (build.service !== undefined && (!DNS_LABEL.test(build.service) || build.service.length > 63)) {
     fail('service', build.service, 'a DNS label of at most 63 characters (a-z, 0-9, -)', 'fix metadata.name in stageline.yaml');
   }
   if (build.commitSha !== undefined && !COMMIT_SHA.test(build.commitSha)) {
-    fail('commit', build.commitSha, 'a commit sha: 7 to 64 lowercase hex digits', 'pass the full or abbreviated sha, e.g. --commit $(git rev-parse HEAD)');
+    fail('commitSha', build.commitSha, 'a commit sha: 7 to 64 lowercase hex digits', 'pass the full or abbreviated sha, e.g. --commit $(git rev-parse HEAD)');
   }
   if (build.branch !== undefined && (build.branch.length === 0 || build.branch.length > 255 || CONTROL_CHARACTERS.test(build.branch) || build.branch.trim() !== build.branch)) {
     fail('branch', build.branch, '1 to 255 characters, no control characters, no surrounding spaces', 'pass the git branch name, e.g. --branch main');

@@ -94,4 +94,15 @@ describe('identities and record texts at the CLI', () => {
       expect(result.stdout).toContain('\\x1b');
     }
   });
+
+  it('`plan` prints a hostile repository\'s texts (an overlay label) with control characters escaped', () => {
+    const project = exampleProject();
+    const kustomization = join(project, '_kustomize', 'overlays', 'dev', 'kustomization.yaml');
+    writeFileSync(kustomization, `${readFileSync(kustomization, 'utf8')}labels:\n  - pairs:\n      stageline.dev/git-branch: "release-\\e[2J\\e[31m*"\n`);
+    const plan = stageline(['plan', '--project', project, '--branch', 'main']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/skipped dev/);
+    expect(plan.stdout).not.toContain(ESC);
+    expect(plan.stdout).toMatch(/release-\\(u001b|x1b)\[2J/);
+  });
 });
