@@ -6,7 +6,6 @@ import { findKustomizationFile } from '../../kustomize/kustomization-file.js';
 import { DiskFileSystem } from '../../adapters/local/disk-file-system.js';
 import { isStagelineError, UsageError } from '../../errors.js';
 import type { CliIo } from '../io.js';
-import { reportError } from '../report-error.js';
 
 export interface KustomizeBuildOptions {
   /** The directories as given on the command line; none means the current directory. */
@@ -229,6 +228,9 @@ export async function runKustomizeBuildFast(args: string[]): Promise<number | un
     await kustomizeBuildCommand(options, fastIo);
     return 0;
   } catch (error) {
+    // Loaded only now: report-error's module sets up process.stdout as a stream, which costs
+    // milliseconds of every build's start-up.
+    const { reportError } = await import('../report-error.js');
     return reportError(error, fastIo);
   }
 }

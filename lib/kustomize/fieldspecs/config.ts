@@ -14,7 +14,7 @@ import {
   BUILTIN_VAR_REFERENCE,
   BUILTIN_VOLUME_CLAIM_TEMPLATE_LABELS,
 } from './builtin.js';
-import { compareGvk, gvkEquals, gvkIsSelected } from './gvk.js';
+import { gvkEquals, gvkIsSelected, sortByGvk } from './gvk.js';
 import {
   FIELD_SPEC_LIST_KEYS,
   type FieldSpec,
@@ -84,12 +84,27 @@ export function defaultTransformerConfig(): TransformerConfig {
   return cachedDefault;
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
+/**
+ * Freezes a config, its lists, name references and field specs. It walks the known shape (every
+ * build freezes the default config and a merge per kustomization level, so a generic walk over
+ * Object.values was milliseconds of a small build); already frozen parts are shared ones.
+ */
+function deepFreeze(config: TransformerConfig): TransformerConfig {
+  if (Object.isFrozen(config)) return config;
+  for (const key of FIELD_SPEC_LIST_KEYS) freezeSpecs(config[key]);
+  for (const nbr of config.nameReference) {
+    if (Object.isFrozen(nbr)) continue;
+    Object.freeze(nbr.gvk);
+    freezeSpecs(nbr.fieldSpecs);
+    Object.freeze(nbr);
   }
-  return value;
+  Object.freeze(config.nameReference);
+  return Object.freeze(config);
+}
+
+function freezeSpecs(specs: FieldSpec[]): void {
+  for (const spec of specs) Object.freeze(spec);
+  Object.freeze(specs);
 }
 
 export function cloneTransformerConfig(config: TransformerConfig): TransformerConfig {
@@ -177,14 +192,28 @@ const MERGE_ORDER = [
   'replicas',
 ] as const;
 
-/** kustomize's FsSlice.MergeAll (see mergeTransformerConfigs for the dedupe rule). */
+/**
+ * kustomize's FsSlice.MergeAll (see mergeTransformerConfigs for the dedupe rule). An incoming
+ * spec is compared only with the specs of its path (the rule needs the same path), kept in input
+ * order: every kustomization level merges a few hundred built-in specs, and comparing each with
+ * all the others was most of a small build's time. Frozen specs (of merged configs) are shared.
+ */
 export function mergeFieldSpecs(existing: readonly FieldSpec[], incoming: readonly FieldSpec[]): FieldSpec[] {
-  const result = existing.map((spec) => ({ ...spec }));
+  const result = existing.map((spec) => (Object.isFrozen(spec) ? spec : { ...spec }));
+  const byPath = new Map<string, FieldSpec[]>();
+  const index = (spec: FieldSpec) => {
+    const samePath = byPath.get(spec.path);
+    if (samePath === undefined) byPath.set(spec.path, [spec]);
+    else samePath.push(spec);
+  };
+  for (const spec of result) index(spec);
   for (const spec of incoming) {
-    const index = result.findIndex((present) => gvkIsSelected(present, spec) && present.path === spec.path);
-    if (index === -1) {
-      result.push({ ...spec });
-    } else if (Boolean(result[index]!.create) !== Boolean(spec.create)) {
+    const present = byPath.get(spec.path)?.find((candidate) => gvkIsSelected(candidate, spec));
+    if (present === undefined) {
+      const copy = { ...spec };
+      result.push(copy);
+      index(copy);
+    } else if (Boolean(present.create) !== Boolean(spec.create)) {
       throw new KustomizeError('conflicting fieldspecs');
     }
   }
@@ -196,7 +225,10 @@ export function mergeNameBackReferences(
   existing: readonly NameBackReferences[],
   incoming: readonly NameBackReferences[],
 ): NameBackReferences[] {
-  let result = existing.map((nbr) => ({ gvk: { ...nbr.gvk }, fieldSpecs: nbr.fieldSpecs.map((spec) => ({ ...spec })) }));
+  // Frozen entries (of merged configs) are shared, not copied.
+  let result = existing.map((nbr) =>
+    Object.isFrozen(nbr) ? nbr : { gvk: { ...nbr.gvk }, fieldSpecs: nbr.fieldSpecs.map((spec) => ({ ...spec })) },
+  );
   for (const other of incoming) {
     let found = false;
     result = result.map((nbr) => {
@@ -216,8 +248,8 @@ export function mergeNameBackReferences(
  * config this only reorders field specs whose application order does not change the result).
  */
 export function sortTransformerConfig(config: TransformerConfig): void {
-  for (const key of FIELD_SPEC_LIST_KEYS) config[key].sort(compareGvk);
-  config.nameReference.sort((x, y) => compareGvk(x.gvk, y.gvk));
+  for (const key of FIELD_SPEC_LIST_KEYS) sortByGvk(config[key], (spec) => spec);
+  sortByGvk(config.nameReference, (nbr) => nbr.gvk);
 }
 
 const FIELD_SPEC_KEYS = new Set(['group', 'version', 'kind', 'path', 'create']);

@@ -102,6 +102,20 @@ function stableSortString(gvk: Gvk): string {
   return [gvk.group || '~G', gvk.version || '~V', gvk.kind || '~K'].join('_');
 }
 
+/**
+ * Sorts by compareGvk, working out each entry's sort key once (compareGvk builds two strings
+ * per comparison). Stable, as Array.prototype.sort.
+ */
+export function sortByGvk<T>(items: T[], gvkOf: (item: T) => Gvk): void {
+  if (items.length < 2) return;
+  const keyed = items.map((item) => {
+    const gvk = gvkOf(item);
+    return { item, rank: TYPE_ORDER.get(gvk.kind ?? '') ?? 0, key: stableSortString(gvk) };
+  });
+  keyed.sort((x, y) => (x.rank !== y.rank ? x.rank - y.rank : x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  for (let i = 0; i < keyed.length; i++) items[i] = keyed[i]!.item;
+}
+
 /** kustomize's Gvk.IsLessThan, as a comparator (<0, 0, >0). Byte-wise string comparison, like Go. */
 export function compareGvk(a: Gvk, b: Gvk): number {
   const ia = TYPE_ORDER.get(a.kind ?? '') ?? 0;

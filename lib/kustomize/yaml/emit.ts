@@ -188,6 +188,14 @@ interface ScalarForm {
   an: ScalarAnalysis;
   /** check_simple_key: single-line and at most 128 bytes (else the explicit "? key" form). */
   simple: boolean;
+  /** `key:` when, as a simple key, it is written plain: what blockMapping then writes in one piece. */
+  plainKey: string | undefined;
+}
+
+const NEWLINES_AND_INDENTS: string[] = [];
+
+function newlineAndIndent(indent: number): string {
+  return (NEWLINES_AND_INDENTS[indent] ??= `\n${' '.repeat(indent)}`);
 }
 const scalarForms = new Map<string, ScalarForm>();
 const SCALAR_FORMS_CAPACITY = 50_000;
@@ -196,7 +204,11 @@ function scalarForm(text: string): ScalarForm {
   let form = scalarForms.get(text);
   if (form === undefined) {
     const an = analyzeScalar(text);
-    form = { style: stringStyle(text), an, simple: !an.multiline && utf8Length(text) <= 128 };
+    const style = stringStyle(text);
+    const simple = !an.multiline && utf8Length(text) <= 128;
+    // scalar() with simpleKey: Plain stays Plain when allowed and non-empty.
+    const plainKey = simple && style === Style.Plain && an.blockPlainAllowed && text.length > 0 ? `${text}:` : undefined;
+    form = { style, an, simple, plainKey };
     if (scalarForms.size >= SCALAR_FORMS_CAPACITY) scalarForms.clear();
     scalarForms.set(text, form);
   }
@@ -243,9 +255,10 @@ class Emitter {
   writeIndent(): void {
     const indent = this.indent < 0 ? 0 : this.indent;
     if (!this.indention || this.column > indent || (this.column === indent && !this.whitespace)) {
-      this.putBreak();
-    }
-    if (this.column < indent) {
+      // A line break and the indentation in one piece (the most frequent write).
+      this.out += newlineAndIndent(indent);
+      this.column = indent;
+    } else if (this.column < indent) {
       this.out += ' '.repeat(indent - this.column);
       this.column = indent;
     }
@@ -308,7 +321,14 @@ class Emitter {
     for (const key of sorted) {
       this.writeIndent();
       const form = scalarForm(key);
-      if (form.simple) {
+      if (form.plainKey !== undefined) {
+        // What scalar() and writeIndicator(':') do for a plain simple key right after an indent
+        // (whitespace is true there, so no space goes before it).
+        this.out += form.plainKey;
+        this.column += form.plainKey.length;
+        this.whitespace = false;
+        this.indention = false;
+      } else if (form.simple) {
         this.scalar(key, form.style, form.an, true);
         this.writeIndicator(':', false, false, false);
       } else {
