@@ -17,6 +17,9 @@ const BUILD_SOURCES: Partial<Record<keyof BuildEvent, string>> = {
   triggeredBy: '--triggered-by (or git user.email)',
 };
 
+/** Never part of a build, wherever they sit in the tree: git's own data, and dot-env's outputs (they hold resolved secrets). */
+const NEVER_GATHERED = new Set(['.git', '.env', '.env_export']);
+
 /** The largest file the build source may hold (a big CRD bundle is a few MiB). */
 export const MAX_SOURCE_FILE_BYTES = 8 * 1024 * 1024;
 /** The largest build source in all (uploaded to the store / S3 on every deploy). */
@@ -40,8 +43,8 @@ export class BuildSourceError extends StagelineError {
  * the kustomize tree, gathered under the same rule as Kustomize's load restrictor so that a
  * commit cannot smuggle other files into the store (or S3): only regular files; a symlink is
  * followed only when its target lies inside the kustomize tree (so never `.stageline/secrets.yaml`,
- * `/etc/shadow` or `/proc/self/environ`); a directory reached twice on one path is a loop; `.git/`
- * is skipped; at most {@link MAX_SOURCE_FILE_BYTES} per file, {@link MAX_SOURCE_TOTAL_BYTES} and
+ * `/etc/shadow` or `/proc/self/environ`); a directory reached twice on one path is a loop; `.git/`,
+ * `.env`, `.env_export` and the `.stageline/` state folder are skipped; at most {@link MAX_SOURCE_FILE_BYTES} per file, {@link MAX_SOURCE_TOTAL_BYTES} and
  * {@link MAX_SOURCE_FILES} in all. Any violation throws one BuildSourceError naming the path
  * (relative to the project) before a single file is read into the result.
  */
@@ -62,15 +65,19 @@ export function collectProjectSource(projectDir: string, kustomizeDir: string): 
   const treePath = join(projectDir, kustomizeDir);
   const treeReal = realOrUndefined(treePath);
   if (treeReal !== undefined) {
-    const treeName = toPosix(relative(projectDir, treePath));
+    // '' for a tree at the project root (`kustomizeDir: .`): its files keep their plain paths.
+    const treeRel = toPosix(relative(projectDir, treePath));
+    const treeName = treeRel || '.';
     if (!isWithin(treeReal, root)) refuse(treeName, `is a symlink to ${treeReal}, outside the project`);
     let total = serviceStats.size;
     const visit = (dir: string, dirReal: string, rel: string, ancestors: readonly string[]) => {
       for (const entry of readdirSync(dir).sort()) {
-        if (entry === '.git') continue;
+        if (NEVER_GATHERED.has(entry)) continue;
         const path = join(dir, entry);
-        const name = `${rel}/${entry}`;
+        const name = rel === '' ? entry : `${rel}/${entry}`;
         const link = lstatSync(path);
+        // A tree at the project root (`kustomizeDir: .`) holds the state folder itself: skipped, never refused.
+        if (!link.isSymbolicLink() && link.isDirectory() && stateDir !== undefined && join(dirReal, entry) === stateDir) continue;
         let real = join(dirReal, entry);
         let stats: Stats = link;
         if (link.isSymbolicLink()) {
@@ -94,7 +101,7 @@ export function collectProjectSource(projectDir: string, kustomizeDir: string): 
       }
     };
     if (!statSync(treeReal).isDirectory()) refuse(treeName, 'is not a directory');
-    visit(treePath, treeReal, treeName, [treeReal]);
+    visit(treePath, treeReal, treeRel, [treeReal]);
   }
   // Everything checked: only now is anything read.
   const files = new Map<string, string>();

@@ -102,3 +102,18 @@ describe('deploy: the build source is gathered through a load restrictor', () =>
     expectRefused(project, deploy(project), /stageline\.yaml.*outside/);
   });
 });
+
+describe('deploy: a kustomize tree at the project root (kustomizeDir: .)', () => {
+  it('skips the state folder and dot-env outputs instead of gathering (or refusing) them', () => {
+    const project = exampleProject();
+    spawnSync('bash', ['-c', 'mv _kustomize/base _kustomize/overlays . && rmdir _kustomize && sed -i "s/kustomizeDir: _kustomize/kustomizeDir: ./" stageline.yaml'], { cwd: project });
+    expect(stageline(['dot-env', '--project', project]).code).toBe(0);
+    expect(existsSync(join(project, '.env'))).toBe(true);
+    const result = deploy(project);
+    expect(result.code, result.stderr).toBe(0);
+    const stored = filesUnder(join(project, '.stageline', 'store', 'builds', 'hello-service', 'abcdef1234', 'source'));
+    expect(stored).toContain('overlays/dev/kustomization.yaml');
+    expect(stored.filter((path) => path.startsWith('.stageline/') || path === '.env' || path === '.env_export')).toEqual([]);
+    expect(stored.join('\n')).not.toContain(SECRET);
+  });
+});
