@@ -188,7 +188,14 @@ export function buildProgram(io: CliIo): Command {
     await runsCommand(options, io);
   });
 
-  localStore(program.command('status').description("Show one run's environments and statuses").argument('<run>', 'run id').option('--json', 'print run.json'))
+  localStore(
+    program
+      .command('status')
+      .description("Show one run's environments and statuses, approvals received, a pending cancel, the end of a failed job's log")
+      .argument('<run>', 'run id')
+      .option('--json', 'print run.json')
+      .option('--follow', 'follow a run in progress (from another shell) until it ends'),
+  )
     .action(async (runId: string, options) => {
       const { statusCommand } = await import('./commands/runs.js');
       await statusCommand({ ...options, runId }, io);

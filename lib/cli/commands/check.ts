@@ -2,9 +2,9 @@ import { displayPath, localProjectPaths, localReferenceSources } from '../../ada
 import { UsageError } from '../../errors.js';
 import { UnresolvedReferenceError } from '../../pipeline/errors.js';
 import { checkReferences, type ReferenceFinding } from '../../pipeline/resolve-references.js';
-import type { CliIo } from '../io.js';
 import { planProject } from '../project-plan.js';
-import { table, terminalSafe } from '../table.js';
+import { printable, type CliIo } from '../io.js';
+import { table } from '../table.js';
 
 export interface CheckOptions {
   project: string;
@@ -57,7 +57,7 @@ export async function checkCommand(options: CheckOptions, io: CliIo): Promise<vo
     for (const check of checks) {
       const absent = check.references.filter((finding) => finding.problem !== undefined).length;
       const summary = check.references.length === 0 ? 'no references' : absent === 0 ? `${check.references.length} reference${check.references.length === 1 ? '' : 's'}, all found` : `${absent} of ${check.references.length} references missing`;
-      io.out(`${terminalSafe(check.env)} (overlay ${terminalSafe(check.overlay)}): ${summary}`);
+      io.out(`${printable(check.env)} (overlay ${printable(check.overlay)}): ${summary}`);
       if (check.references.length === 0) continue;
       const rows = check.references.map((finding) => [
         finding.type,
@@ -67,7 +67,7 @@ export async function checkCommand(options: CheckOptions, io: CliIo): Promise<vo
       ]);
       for (const line of table(['TYPE', 'NAME', 'FOUND IN', 'WHERE IN THE MANIFEST'], rows)) io.out(`  ${line}`);
     }
-    if (checks.length === 0) io.out(`branch ${terminalSafe(branch)} deploys no environment (stageline plan shows why)`);
+    if (checks.length === 0) io.out(`branch ${printable(branch)} deploys no environment (stageline plan shows why)`);
   }
   if (missing.length > 0) {
     const first = missing[0]!;

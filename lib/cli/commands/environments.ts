@@ -5,8 +5,8 @@ import { environmentNames, parseOrganization, type OrganizationConfig } from '..
 import { environmentHistory, environmentsOverview, type Deployment, type EnvironmentRow } from '../../pipeline/workflow/deployments.js';
 import { organizationKey } from '../../pipeline/workflow/records.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
-import type { CliIo } from '../io.js';
-import { table, terminalSafe } from '../table.js';
+import { printable, type CliIo } from '../io.js';
+import { table } from '../table.js';
 
 export interface DeploymentsOptions {
   project: string;
@@ -55,7 +55,7 @@ export async function historyCommand(options: DeploymentsOptions & { env: string
     return;
   }
   if (deployments.length === 0) {
-    io.out(`${terminalSafe(options.env)}: nothing deployed yet (stageline deploy starts a run)`);
+    io.out(`${printable(options.env)}: nothing deployed yet (stageline deploy starts a run)`);
     return;
   }
   const lines = table(

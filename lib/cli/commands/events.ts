@@ -2,8 +2,7 @@ import { DirectoryArtifactStore } from '../../adapters/local/directory-artifact-
 import { localProjectPaths } from '../../adapters/local/local-project.js';
 import { requireRun, type RunStatus } from '../../pipeline/workflow/records.js';
 import { listRunEvents, type RunEvent } from '../../pipeline/workflow/run-events.js';
-import type { CliIo } from '../io.js';
-import { terminalSafe } from '../table.js';
+import { printable, type CliIo } from '../io.js';
 
 const FINAL_RUN_STATUSES: readonly RunStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'SUPERSEDED'];
 
@@ -41,10 +40,10 @@ export function formatEvent(event: RunEvent): string {
   const { detail } = event;
   switch (event.detailType) {
     case 'Run Status Change':
-      return terminalSafe(`${event.time}  run ${event.detail.previousStatus ?? '-'} → ${event.detail.status}${event.detail.failure ? `  ${event.detail.failure.env ?? ''} ${event.detail.failure.cause}` : ''}`);
+      return printable(`${event.time}  run ${event.detail.previousStatus ?? '-'} → ${event.detail.status}${event.detail.failure ? `  ${event.detail.failure.env ?? ''} ${event.detail.failure.cause}` : ''}`);
     case 'Environment Status Change':
-      return terminalSafe(`${event.time}  ${event.detail.env} ${event.detail.previousStatus ?? '-'} → ${event.detail.status}${event.detail.detail ? `  ${event.detail.detail}` : ''}`);
+      return printable(`${event.time}  ${event.detail.env} ${event.detail.previousStatus ?? '-'} → ${event.detail.status}${event.detail.detail ? `  ${event.detail.detail}` : ''}`);
     case 'Approval Requested':
-      return terminalSafe(`${event.time}  ${event.detail.env} approval requested from ${event.detail.approvers.join(', ') || 'nobody'} (${event.detail.minApprovals} needed) for ${detail.image}`);
+      return printable(`${event.time}  ${event.detail.env} approval requested from ${event.detail.approvers.join(', ') || 'nobody'} (${event.detail.minApprovals} needed) for ${detail.image}`);
   }
 }

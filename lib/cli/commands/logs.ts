@@ -3,8 +3,7 @@ import { localProjectPaths } from '../../adapters/local/local-project.js';
 import { UsageError } from '../../errors.js';
 import { jobLogKey } from '../../pipeline/stack-job/job-log.js';
 import { FINAL_TASK_STATUSES, requireRun, type RunTask } from '../../pipeline/workflow/records.js';
-import type { CliIo } from '../io.js';
-import { terminalSafe } from '../table.js';
+import { printable, type CliIo } from '../io.js';
 
 /** How often `--follow` looks at the log again. */
 const FOLLOW_INTERVAL_MS = 250;
@@ -32,13 +31,13 @@ export async function logsCommand(options: { project: string; stateDir?: string;
     let printed = 0;
     for (;;) {
       const lines = ((await store.get(key))?.body ?? '').split('\n').filter((line, index, all) => index < all.length - 1 || line !== '');
-      for (const line of lines.slice(printed)) io.out(terminalSafe(line));
+      for (const line of lines.slice(printed)) io.out(printable(line));
       printed = Math.max(printed, lines.length);
       if (!options.follow) break;
       const current = (await requireRun(store, run.runId)).tasks[task.index];
       if (!current || FINAL_TASK_STATUSES.includes(current.status)) {
         const rest = ((await store.get(key))?.body ?? '').split('\n').filter((line) => line !== '');
-        for (const line of rest.slice(printed)) io.out(terminalSafe(line));
+        for (const line of rest.slice(printed)) io.out(printable(line));
         break;
       }
       await new Promise((resolve) => setTimeout(resolve, FOLLOW_INTERVAL_MS));

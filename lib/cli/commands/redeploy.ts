@@ -4,8 +4,7 @@ import { operatorIdentity } from '../../adapters/local/operator-identity.js';
 import { UsageError } from '../../errors.js';
 import { retryBuild, rollbackBuild } from '../../pipeline/workflow/redeploy.js';
 import { systemClock } from '../../ports/clock.js';
-import type { CliIo } from '../io.js';
-import { terminalSafe } from '../table.js';
+import { printable, type CliIo } from '../io.js';
 import { deployCommand, type DeployOptions } from './deploy.js';
 
 type RedeployOptions = Pick<DeployOptions, 'project' | 'local' | 'approve' | 'reject' | 'orgConfig' | 'stateDir' | 'secretsFile' | 'variablesFile' | 'triggeredBy'>;
@@ -20,7 +19,7 @@ export async function retryCommand(options: RedeployOptions & { runId: string },
   const paths = localProjectPaths(io.cwd, options);
   const store = new DirectoryArtifactStore(paths.storeDir);
   const prepared = await retryBuild(store, options.runId, options.triggeredBy ?? operatorIdentity(paths.root), systemClock.now());
-  io.err(`retry of ${terminalSafe(options.runId)}: ${prepared.service} ${prepared.commitSha.slice(0, 12)} → ${prepared.image}, from ${prepared.origin!.env} on`);
+  io.err(`retry of ${printable(options.runId)}: ${prepared.service} ${prepared.commitSha.slice(0, 12)} → ${prepared.image}, from ${prepared.origin!.env} on`);
   await deployCommand({ ...options, prepared }, io);
 }
 
@@ -35,7 +34,7 @@ export async function rollbackCommand(options: RedeployOptions & { env: string; 
   const store = new DirectoryArtifactStore(paths.storeDir);
   const { build, target, current } = await rollbackBuild(store, service, options.env, options.to, options.triggeredBy ?? operatorIdentity(paths.root), systemClock.now());
   io.err(
-    `rollback of ${terminalSafe(options.env)}: from ${current.image} (manifest ${current.digest.slice(0, 12)}, run ${current.runId}) to ${target.image} (manifest ${target.digest.slice(0, 12)}, run ${target.runId})`,
+    `rollback of ${printable(options.env)}: from ${current.image} (manifest ${current.digest.slice(0, 12)}, run ${current.runId}) to ${target.image} (manifest ${target.digest.slice(0, 12)}, run ${target.runId})`,
   );
   await deployCommand({ ...options, prepared: build }, io);
 }

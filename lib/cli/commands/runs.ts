@@ -1,6 +1,7 @@
 import { DirectoryArtifactStore } from '../../adapters/local/directory-artifact-store.js';
-import { listRunsAndCorrupt, requireRun } from '../../pipeline/workflow/records.js';
-import { formatRunTable } from '../../local-runtime/progress.js';
+import { listRunsAndCorrupt, requireRun, type RunRecord } from '../../pipeline/workflow/records.js';
+import { formatRunTable, watchRun } from '../../local-runtime/progress.js';
+import { runDetails } from '../run-details.js';
 import { requestCancel } from '../../pipeline/workflow/cancellation.js';
 import { FileTaskCallbacks } from '../../adapters/local/file-task-callbacks.js';
 import { operatorIdentity } from '../../adapters/local/operator-identity.js';
@@ -46,15 +47,35 @@ export async function runsCommand(options: StoreOptions & { json?: boolean }, io
 }
 
 /** `stageline status <run> [--json]`: one run's environments, statuses and reasons. */
-export async function statusCommand(options: StoreOptions & { runId: string; json?: boolean }, io: CliIo): Promise<void> {
+export async function statusCommand(options: StoreOptions & { runId: string; json?: boolean; follow?: boolean }, io: CliIo): Promise<void> {
   const store = new DirectoryArtifactStore(localProjectPaths(io.cwd, options).storeDir);
-  const run = await requireRun(store, options.runId);
+  let run = await requireRun(store, options.runId);
+  if (options.follow && !options.json) run = await followRun(store, run, io);
   if (options.json) {
     io.out(JSON.stringify(run, null, 2));
     return;
   }
   for (const line of formatRunTable(run)) io.out(printable(line));
+  for (const line of await runDetails(store, run, options)) io.out(line);
 }
+
+/** `status --follow`: one line per environment status change until the run has ended (any process may be running it). */
+async function followRun(store: DirectoryArtifactStore, run: RunRecord, io: CliIo): Promise<RunRecord> {
+  if (!ACTIVE_RUN_STATUSES.includes(run.status)) return run;
+  io.err(printable(`following ${run.runId} (${run.build.service} ${run.build.commitSha.slice(0, 12)} → ${run.build.image}) until it ends`));
+  const watcher = watchRun(store, run.runId, (task) => io.err(printable(`  ${task.env.padEnd(20)} ${task.status}${task.detail ? `  ${task.detail}` : ''}`)), 250);
+  try {
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const current = await requireRun(store, run.runId);
+      if (!ACTIVE_RUN_STATUSES.includes(current.status)) return current;
+    }
+  } finally {
+    await watcher.stop();
+  }
+}
+
+const ACTIVE_RUN_STATUSES: readonly RunRecord['status'][] = ['RUNNING', 'QUEUED'];
 
 /** `stageline cancel <run>`: the next environment will not start; a waiting gate stops now; a queued run never starts. */
 export async function cancelCommand(options: StoreOptions & { runId: string }, io: CliIo): Promise<void> {

@@ -95,6 +95,14 @@ describe('stageline retry', () => {
     expect(first.code).toBe(1);
     const failed = newestRun(project);
     expect(failed.status).toBe('FAILED');
+    // What the provisioner said is kept: status shows the end of the failed job's log, logs all of it.
+    const failedStatus = stageline(['status', failed.runId], project);
+    expect(failedStatus.stdout).toContain(`last lines of app-production's stack-job log (all of it: stageline logs ${failed.runId} app-production):`);
+    expect(failedStatus.stdout).toMatch(/^ {2}.*refusing$/m);
+    const logs = stageline(['logs', failed.runId, 'app-production'], project);
+    expect(logs.stdout).toMatch(/^stack job: hello-service → app-production/);
+    expect(logs.stdout).toMatch(/refusing/);
+    expect(logs.stdout).not.toMatch(/example-production-password/);
 
     unlinkSync(marker);
     const retry = stageline(['retry', failed.runId, '--local', '--approve'], project);
