@@ -135,20 +135,51 @@ describe('a deploy --local that is killed', () => {
     expect(next.run.status).toBe('SUCCEEDED');
   }, 90_000);
 
-  it('SIGTERM (a CI timeout) at a gate: the run ends CANCELLED at once and its gate is closed', async () => {
-    const project = new TestProject({ 'stageline.yaml': service('dev, production') });
+  for (const [signal, why] of [['SIGTERM', 'a CI timeout'], ['SIGHUP', 'a closed terminal']] as const) {
+    it(`${signal} (${why}) at a gate: the run ends CANCELLED at once and its gate is closed`, async () => {
+      const project = new TestProject({ 'stageline.yaml': service('dev, production') });
+      projects.push(project);
+      const deploy = deployProcess(project, 'aaaaaaa1');
+      const waiting = await until(async () => project.runWaitingAtGate());
+      deploy.kill(signal);
+      expect(await deploy.exited).not.toBe(0);
+
+      const run = (await readRun(project.store, waiting))!;
+      expect(run.status).toBe('CANCELLED');
+      expect(run.failure?.cause).toBe(`interrupted by the operator (${signal})`);
+      const gate = (await readGate(project.store, run.tasks[1]!.approvalId!))!.gate;
+      expect(gate.status).toBe('CANCELLED');
+    }, 60_000);
+  }
+
+  it('SIGKILL of the deploy and of its runner mid-apply: the next deploy does not wait on the dead run\'s lease', async () => {
+    const project = new TestProject({
+      'stageline.yaml': service('dev', 'parallel'),
+      '.stageline/organization.yaml': ORGANIZATION({ provisioners: '    provisioners:\n      KubernetesDeployment:\n        apply: "sleep 60"\n' }),
+    });
     projects.push(project);
     const deploy = deployProcess(project, 'aaaaaaa1');
-    const waiting = await until(async () => project.runWaitingAtGate());
-    deploy.kill('SIGTERM');
-    expect(await deploy.exited).not.toBe(0);
+    const holder = await until(async () => {
+      const found = await lockOf(project, 'app-dev');
+      return found?.processGroup !== undefined && found;
+    });
+    deploy.kill('SIGKILL');
+    process.kill(holder.owner!.pid, 'SIGKILL');
+    await deploy.exited;
+    const abandoned = (await onlyRun(project))!;
+    project.write('.stageline/organization.yaml', ORGANIZATION({ provisioners: '    provisioners:\n      KubernetesDeployment:\n        apply: "echo applied"\n' }));
 
-    const run = (await readRun(project.store, waiting))!;
-    expect(run.status).toBe('CANCELLED');
-    expect(run.failure?.cause).toBe('interrupted by the operator (SIGTERM)');
-    const gate = (await readGate(project.store, run.tasks[1]!.approvalId!))!.gate;
-    expect(gate.status).toBe('CANCELLED');
-  }, 60_000);
+    const startedAt = Date.now();
+    const next = await project.deploy({ build: { commitSha: 'bbbbbbb2', branch: 'main' } });
+
+    expect(Date.now() - startedAt).toBeLessThan(20_000);
+    expect(next.run.status).toBe('SUCCEEDED');
+    const ended = (await readRun(project.store, abandoned.runId))!;
+    expect(ended.status).toBe('FAILED');
+    expect(ended.failure?.error).toBe('Stageline.OwnerLost');
+    expect((await project.store.get('deployed/acme/app-dev/hello-service.yaml'))?.body).toContain('hello-service:bbbbbbb2');
+    expect(processAlive(holder.processGroup!)).toBe(false);
+  }, 90_000);
 
   it('SIGTERM mid-apply: the run ends CANCELLED, the runner and its commands are stopped, the lease is free', async () => {
     const project = new TestProject({
