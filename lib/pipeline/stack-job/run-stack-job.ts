@@ -15,6 +15,7 @@ import { findReferences, summarizeReferences } from '../references.js';
 import { resolveReferences } from '../resolve-references.js';
 import { loadRunManifest, manifestKey } from '../run-manifests.js';
 import { jobLogKey, storeJobLog } from './job-log.js';
+import { checkLaterEnvironments } from './preflight.js';
 import { FINAL_TASK_STATUSES, readCancelRequest, serialize, updateTask, type TaskStatus } from '../workflow/records.js';
 import {
   acquireEnvironmentLease,
@@ -208,6 +209,8 @@ async function provisionJob(deps: StackJobDeps, request: StackJobRequest, redact
   // The step may have closed between the last heartbeat of the wait and the lease being freed.
   if (held.lease.waited) await checkStepOpen(deps, request, log, beats, WHILE_WAITING);
   refuseIfStopped(deps);
+  // The first environment checks every later one's references before anything is changed.
+  await checkLaterEnvironments({ secrets: deps.secrets, variables: deps.variables, outputs: deps.store }, request, log);
 
   // Only now, holding the lease: the adapter may assume the environment's role for the provisioner.
   const provisioner = await deps.provisionerFor(request.kind, log);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -84,6 +84,16 @@ describe('stageline check', () => {
     expect(stdout).toMatch(/secret\s+database\/password\s+MISSING/);
     expect(stderr.split('\n')[0]).toBe('error: 1 reference has no value: app-production secret database/password');
     expect(stageline(['runs', '--json'], project).stdout.trim()).toBe('[]');
+  });
+
+  it('deploy runs the same check before its first environment applies: a missing production secret changes nothing in dev', () => {
+    const project = exampleCopy();
+    writeFileSync(join(project, '.stageline', 'secrets.yaml'), 'other:\n  key: unrelated\n');
+    const { code, stdout } = stageline(['deploy', '--local', '--approve'], project);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^1\s+dev\s+app-dev\s+FAILED\s+.*before anything is deployed: 1 reference of later environments has no value: app-production secret database\/password/m);
+    expect(stdout).toMatch(/^3\s+production\s+app-production\s+CANCELLED/m);
+    expect(existsSync(join(project, '.stageline', 'store', 'deployed', 'acme', 'app-dev'))).toBe(false);
   });
 
   it('--env that the branch does not deploy is a usage error naming those it does', () => {
