@@ -125,8 +125,11 @@ export class CommandProvisioner implements Provisioner {
     const outputs: Record<string, string> = {};
     const runAs = this.options.runAs;
     const grace = this.options.stopGraceMs ?? 3_000;
-    const child = spawn(this.options.shell ?? '/bin/sh', ['-c', command], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    // The command waits for a "go" on its stdin, written once its watchdog is armed: a runner killed
+    // in between leaves no command running (EOF: it exits before running anything).
+    const shell = this.options.shell ?? '/bin/sh';
+    const child = spawn(shell, ['-c', 'read -r _go || exit 125; exec "$0" -c "$1" </dev/null', shell, command], {
+      stdio: ['pipe', 'pipe', 'pipe'],
       env,
       detached: true,
       ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
@@ -152,6 +155,8 @@ export class CommandProvisioner implements Provisioner {
     const pgid = child.pid;
     control.onProcessGroup?.(pgid);
     const watchdog = startWatchdog(pgid, jobDir, grace);
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end('go\n');
     let stoppedBecause: string | undefined;
     const onAbort = () => {
       stoppedBecause = reasonOf(signal!);
