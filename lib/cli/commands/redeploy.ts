@@ -7,7 +7,7 @@ import { systemClock } from '../../ports/clock.js';
 import { printable, type CliIo } from '../io.js';
 import { deployCommand, type DeployOptions } from './deploy.js';
 
-type RedeployOptions = Pick<DeployOptions, 'project' | 'local' | 'approve' | 'reject' | 'orgConfig' | 'stateDir' | 'secretsFile' | 'variablesFile' | 'triggeredBy'>;
+type RedeployOptions = Pick<DeployOptions, 'project' | 'local' | 'approve' | 'reject' | 'orgConfig' | 'stateDir' | 'secretsFile' | 'variablesFile' | 'triggeredBy' | 'verbose' | 'quiet' | 'output'>;
 
 /**
  * `stageline retry <run>`: a new run of the same build that starts at the environment that stopped
