@@ -223,7 +223,14 @@ export async function staleBecause(store: ArtifactStore, holder: LeaseHolder, no
   }
   const beat = holder.heartbeatAt ? Date.parse(holder.heartbeatAt) : NaN;
   if (!Number.isNaN(beat) && now.getTime() - beat > staleAfterMs) return `not renewed for ${Math.round((now.getTime() - beat) / 1000)} s`;
-  const run = await readRun(store, holder.runId);
+  let run: Awaited<ReturnType<typeof readRun>>;
+  try {
+    run = await readRun(store, holder.runId);
+  } catch (error) {
+    // A corrupt run record must not block every later deploy of the environment.
+    if (error instanceof StagelineError) return `the record of run ${holder.runId} cannot be read (${error.message})`;
+    throw error;
+  }
   if (run === undefined) return `run ${holder.runId} does not exist`;
   const task = run.tasks.find((candidate) => candidate.index === holder.taskIndex);
   if (task === undefined) return `run ${holder.runId} has no task ${holder.taskIndex}`;
