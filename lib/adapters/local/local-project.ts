@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { parseOrganization, type OrganizationConfig } from '../../pipeline/config/organization.js';
 import { parseService, type ServiceConfig } from '../../pipeline/config/service.js';
@@ -21,9 +22,9 @@ export interface LocalProjectPaths {
 /** Each file overridable by a flag (DESIGN §7); defaults under `<project>/.stageline/`. */
 export function localProjectPaths(
   cwd: string,
-  options: { project?: string; orgConfig?: string; stateDir?: string; secretsFile?: string; variablesFile?: string },
+  options: { project?: string; orgConfig?: string; stateDir?: string; secretsFile?: string; variablesFile?: string; here?: boolean },
 ): LocalProjectPaths {
-  const root = resolve(cwd, options.project ?? '.');
+  const root = options.project === undefined || options.project === '.' ? (options.here ? resolve(cwd) : findProjectRoot(cwd)) : resolve(cwd, options.project);
   const override = (value: string | undefined, fallback: string) => (value ? resolve(cwd, value) : join(root, '.stageline', fallback));
   return {
     root,
@@ -33,6 +34,20 @@ export function localProjectPaths(
     variablesFile: override(options.variablesFile, 'variables.yaml'),
     storeDir: override(options.stateDir, 'store'),
   };
+}
+
+/**
+ * Without `--project`, commands work from a subdirectory of a service like git does: the nearest
+ * directory upwards holding a `stageline.yaml`, not beyond the git work tree's root (the directory
+ * holding `.git`); the current directory when there is none. (`kustomize init` always takes the
+ * current directory: it is where a new service goes.)
+ */
+export function findProjectRoot(cwd: string): string {
+  const start = resolve(cwd);
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'stageline.yaml'))) return dir;
+    if (existsSync(join(dir, '.git')) || dirname(dir) === dir) return start;
+  }
 }
 
 /** How a file is named in messages: relative to where the user runs the command when that is shorter. */

@@ -49,7 +49,7 @@ const PLACEHOLDER_APPROVER = 'approver@example.com';
  * whole or not at all, and an existing, non-empty tree is only overwritten with `--force`.
  */
 export async function kustomizeInitCommand(options: KustomizeInitOptions, io: CliIo): Promise<void> {
-  const paths = localProjectPaths(io.cwd, options);
+  const paths = localProjectPaths(io.cwd, { ...options, here: true });
   const service = await loadServiceIfPresent(paths, io.cwd);
   const organization = await loadOrganizationIfPresent(paths, io.cwd);
   const kustomizeDir = join(paths.root, service?.spec.kustomizeDir ?? '_kustomize');

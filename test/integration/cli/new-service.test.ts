@@ -102,4 +102,21 @@ describe('plan', () => {
       'error: stageline.yaml: metadata.org is "globex" but the organization config is "acme"\nhint: set metadata.org to "acme", or pass the organization config of "globex" with --org-config (now .stageline/organization.yaml)\n',
     );
   });
+
+  it('finds the project upwards from a subdirectory, like git, but not beyond the work tree', () => {
+    const project = tempDir();
+    cpSync(join(packageRoot(), 'examples', 'hello-service'), project, { recursive: true });
+    gitRepository(project, 'main');
+    const overlay = join(project, '_kustomize', 'overlays', 'dev');
+    expect(stageline(['plan', '--json'], overlay).code).toBe(0);
+    expect(stageline(['deploy', '--local', '--approve'], overlay).code).toBe(0);
+    expect(JSON.parse(stageline(['runs', '--json'], project).stdout)).toHaveLength(1);
+
+    const nested = join(project, 'tools');
+    mkdirSync(nested);
+    gitRepository(nested, 'main'); // another work tree inside: its own root, no stageline.yaml
+    const { code, stderr } = stageline(['plan'], nested);
+    expect(code).toBe(1);
+    expect(stderr).toBe('error: stageline.yaml: not found\nhint: run in the service repository, or pass --project DIR\n');
+  });
 });
