@@ -234,9 +234,18 @@ export async function staleBecause(store: ArtifactStore, holder: LeaseHolder, no
   if (run === undefined) return `run ${holder.runId} does not exist`;
   const task = run.tasks.find((candidate) => candidate.index === holder.taskIndex);
   if (task === undefined) return `run ${holder.runId} has no task ${holder.taskIndex}`;
-  if (FINAL_TASK_STATUSES.includes(task.status)) return `its task is ${task.status}`;
+  if (FINAL_TASK_STATUSES.includes(task.status)) {
+    // A holder that renewed its lease moments ago is still at work (it records, reports, then
+    // releases; or its step timed out and it is stopping its commands): taking the lease now would
+    // race its release (the store has no conditional delete) and could let two applies overlap.
+    if (!Number.isNaN(beat) && now.getTime() - beat < FINAL_TASK_GRACE_MS) return undefined;
+    return `its task is ${task.status}`;
+  }
   return undefined;
 }
+
+/** How long a lease of a holder whose task is final but which renewed it recently is still respected. */
+export const FINAL_TASK_GRACE_MS = 10_000;
 
 /** A lock of this very task: a retried step, or a runner started twice. Taken over unless another live process holds it. */
 async function sameTaskTakeOver(holder: LeaseHolder, options: AcquireLeaseOptions): Promise<string | undefined> {
