@@ -131,12 +131,12 @@ describe('deploy --local', () => {
     expect(await service.store.get('deployed/acme/app-production/hello-service.yaml')).toBeUndefined();
   });
 
-  it('fails a stack job whose reference does not resolve, before anything is applied', async () => {
+  it('fails a run whose production reference does not resolve at its first environment, before anything is applied anywhere', async () => {
     const service = project({ '.stageline/organization.yaml': ORGANIZATION(), '.stageline/secrets.yaml': 'other:\n  key: value\n' });
     const { run } = await service.deploy();
-    expect(statuses(run)).toEqual(['app-dev:SUCCEEDED', 'app-staging:SUCCEEDED', 'app-production:FAILED']);
-    expect(run.tasks[2]!.detail).toContain('database/password');
-    expect(await service.store.get('deployed/acme/app-production/hello-service.yaml')).toBeUndefined();
+    expect(statuses(run)).toEqual(['app-dev:FAILED', 'app-staging:CANCELLED', 'app-production:CANCELLED']);
+    expect(run.tasks[0]!.detail).toContain('app-production secret database/password');
+    for (const env of ['app-dev', 'app-staging', 'app-production']) expect(await service.store.get(`deployed/acme/${env}/hello-service.yaml`)).toBeUndefined();
   });
 
   it('never lets a secret value out of the runner: not in the store, the execution history or any output line', async () => {
@@ -220,8 +220,10 @@ describe('concurrency: queue', () => {
     expect((await service.store.get(`runs/${b.run.runId}/run.json`))!.body).toBe(queuedRecord);
 
     // While A waits, B's environments are untouched: nothing but its run.json exists.
-    expect(files(service, b.run.runId)).toEqual([`runs/${b.run.runId}/run.json`]);
-    expect(files(service, c.run.runId)).toEqual([`runs/${c.run.runId}/run.json`]);
+    // (and its events: the run was created QUEUED).
+    const withoutEvents = (runId: string) => files(service, runId).filter((key) => !key.startsWith(`runs/${runId}/events/`));
+    expect(withoutEvents(b.run.runId)).toEqual([`runs/${b.run.runId}/run.json`]);
+    expect(withoutEvents(c.run.runId)).toEqual([`runs/${c.run.runId}/run.json`]);
     service.output.length = 0;
     await runsCommand({ project: service.dir }, service.io);
     expect(service.output.find((line) => line.includes(`  ${b.run.runId}  `))).toMatch(new RegExp(`QUEUED .*queued behind ${runA}`));
@@ -245,7 +247,7 @@ describe('concurrency: queue', () => {
     expect(firstStart(runB)).toBeGreaterThanOrEqual(lastFinish(finishedA));
     expect(firstStart(runC)).toBeGreaterThanOrEqual(lastFinish(runB));
     expect(runD).toMatchObject({ status: 'CANCELLED', tasks: [] });
-    expect(files(service, d.run.runId).sort()).toEqual([`runs/${d.run.runId}/cancel`, `runs/${d.run.runId}/run.json`]);
+    expect(withoutEvents(d.run.runId).sort()).toEqual([`runs/${d.run.runId}/cancel`, `runs/${d.run.runId}/run.json`]);
     // The last run deployed is C's build, everywhere.
     const production = await service.store.get('deployed/acme/app-production/hello-service.yaml');
     expect(production?.body).toContain('hello-service:ccccccc3');
