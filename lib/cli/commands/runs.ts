@@ -2,6 +2,7 @@ import { DirectoryArtifactStore } from '../../adapters/local/directory-artifact-
 import { listRunsAndCorrupt, requireRun, type RunRecord } from '../../pipeline/workflow/records.js';
 import { formatRunTable, watchRun } from '../../local-runtime/progress.js';
 import { runDetails } from '../run-details.js';
+import { localProcessLiveness } from '../../local-runtime/process-liveness.js';
 import { requestCancel } from '../../pipeline/workflow/cancellation.js';
 import { FileTaskCallbacks } from '../../adapters/local/file-task-callbacks.js';
 import { operatorIdentity } from '../../adapters/local/operator-identity.js';
@@ -81,7 +82,9 @@ const ACTIVE_RUN_STATUSES: readonly RunRecord['status'][] = ['RUNNING', 'QUEUED'
 export async function cancelCommand(options: StoreOptions & { runId: string }, io: CliIo): Promise<void> {
   const paths = localProjectPaths(io.cwd, options);
   const store = new DirectoryArtifactStore(paths.storeDir);
-  const run = await requestCancel({ store, callbacks: new FileTaskCallbacks(store), clock: systemClock }, options.runId, { reason: 'cancelled', by: operatorIdentity(paths.root) });
-  if (run.status === 'CANCELLED') io.out(`${run.runId} cancelled while queued: it never started`);
-  else io.out(`cancellation requested for ${run.runId}: the environment being applied finishes, later ones are cancelled`);
+  const before = await requireRun(store, options.runId);
+  const run = await requestCancel({ store, callbacks: new FileTaskCallbacks(store), clock: systemClock, liveness: localProcessLiveness }, options.runId, { reason: 'cancelled', by: operatorIdentity(paths.root) });
+  if (run.status === 'CANCELLED' && before.status === 'QUEUED') io.out(`${run.runId} cancelled while queued: it never started`);
+  else if (run.status === 'RUNNING' || run.status === 'QUEUED') io.out(`cancellation requested for ${run.runId}: the job in flight is stopped, later environments are cancelled`);
+  else io.out(printable(`${run.runId} ${run.status}${run.failure ? `: ${run.failure.cause}` : ''}`));
 }
