@@ -231,7 +231,7 @@ export function buildProgram(io: CliIo): Command {
     await logsCommand({ ...options, runId, ...(env ? { env } : {}) }, io);
   });
 
-  localStore(program.command('cancel').description('Cancel a run: the environment being applied finishes, later ones are cancelled').argument('<run>', 'run id'))
+  localStore(program.command('cancel').description('Cancel a run: its stack job in flight is stopped, waiting gates closed, later environments cancelled').argument('<run>', 'run id'))
     .action(async (runId: string, options) => {
       const { cancelCommand } = await import('./commands/runs.js');
       await cancelCommand({ ...options, runId }, io);
