@@ -11,9 +11,10 @@ import type { JsonObject } from '../kustomize/json.js';
 import { parseOrganization } from '../pipeline/config/organization.js';
 import { parseService } from '../pipeline/config/service.js';
 import type { GateRecord } from '../pipeline/approvals/gate.js';
-import { buildKey, buildSourcePrefix, organizationKey, requireRun, serialize, type BuildEvent, type RunRecord } from '../pipeline/workflow/records.js';
+import { buildKey, organizationKey, requireRun, type BuildEvent, type RunRecord } from '../pipeline/workflow/records.js';
 import { startPipeline } from '../pipeline/workflow/start-pipeline.js';
 import { redeployBuild } from '../pipeline/workflow/redeploy.js';
+import { publishBuild } from '../pipeline/workflow/source-tree.js';
 import { cancelRemainingStep } from '../pipeline/workflow/steps.js';
 import { WorkflowErrors } from '../ports/task-callbacks.js';
 import { systemClock, type Clock } from '../ports/clock.js';
@@ -101,9 +102,8 @@ export async function deployLocally(options: LocalDeployOptions): Promise<LocalD
     const collected = projectBuild(options.projectDir, service, options.build ?? {}, options.operator);
     // What a build stage does in AWS: the organization config, the source subset, build.json.
     await store.put(organizationKey, orgText);
-    const prefix = buildSourcePrefix(collected.build.service, collected.build.commitSha);
-    for (const [path, content] of collected.source) await store.put(`${prefix}${path}`, content);
-    await store.put(buildKey(collected.build.service, collected.build.commitSha), serialize(collected.build));
+    // A build is immutable: the same commit with other source is refused, before anything is written.
+    await publishBuild(store, collected.build, collected.source);
     // --redeploy: the same build record, announced as a new run on purpose.
     build = options.redeploy ? redeployBuild(collected.build, clock.now()) : collected.build;
   }

@@ -221,7 +221,7 @@ async function provisionJob(deps: StackJobDeps, request: StackJobRequest, redact
     await closeProvisioner(provisioner, log);
   }
 
-  const outputs = safeOutputs(result.outputs, redact);
+  const outputs = safeOutputs(result.outputs, redact, log);
   const summary = oneLine(redact(String(result.summary ?? ''))) || 'provisioned';
   // The fence: only the holder of the lease records a result. A job taken over while it applied
   // (it was thought dead) must not overwrite what the newer run recorded.
