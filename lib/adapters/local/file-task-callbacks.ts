@@ -1,6 +1,7 @@
 import type { JsonObject } from '../../kustomize/json.js';
 import { isPreconditionFailed, type ArtifactStore } from '../../ports/artifact-store.js';
 import type { CallbackOutcome, TaskCallbacks } from '../../ports/task-callbacks.js';
+import { parseJsonRecord } from '../../pipeline/workflow/records.js';
 
 /** What a waiting step was answered with. */
 export type CallbackMessage = { type: 'success'; output: JsonObject } | { type: 'failure'; error: string; cause: string };
@@ -43,7 +44,8 @@ export class FileTaskCallbacks implements TaskCallbacks {
   /** The runtime's side: the answer, once there is one. */
   async read(token: string): Promise<CallbackMessage | undefined> {
     const object = await this.store.get(resultKey(token));
-    if (object) return JSON.parse(object.body) as CallbackMessage;
+    // A corrupt answer fails its step with an error naming the file, not a bare SyntaxError.
+    if (object) return parseJsonRecord(resultKey(token), object.body) as CallbackMessage;
     return this.unwritten.get(token);
   }
 
