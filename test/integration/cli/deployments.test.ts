@@ -1,27 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { cliEntryPoint, packageRoot } from '../../../lib/local-runtime/package-root.js';
+import { describe, expect, it } from 'vitest';
+import { exampleCopy, stageline } from './example-project.js';
 
 /** `environments`, `history` and `check` through the compiled CLI, on a copy of the example service. */
 
-function stageline(args: string[], cwd: string) {
-  const result = spawnSync(process.execPath, [cliEntryPoint(), ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
-const scratch: string[] = [];
-function exampleCopy(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'stageline-deployments-'));
-  scratch.push(dir);
-  cpSync(join(packageRoot(), 'examples', 'hello-service'), dir, { recursive: true });
-  return dir;
-}
-afterEach(() => {
-  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
 
 describe('stageline environments and history', () => {
   it('show what each environment runs after two deploys, newest first, with who approved the gate', () => {

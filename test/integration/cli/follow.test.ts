@@ -1,17 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { cliEntryPoint, packageRoot } from '../../../lib/local-runtime/package-root.js';
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { cliEntryPoint } from '../../../lib/local-runtime/package-root.js';
+import { exampleCopy, stageline } from './example-project.js';
 
 /** Following a local run from another shell: `status --follow`, `events --follow`, approvals shown by `status`. */
 
 const env = { ...process.env, NO_COLOR: '1' };
-function stageline(args: string[], cwd: string) {
-  const result = spawnSync(process.execPath, [cliEntryPoint(), ...args], { cwd, encoding: 'utf8', env });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 function background(args: string[], cwd: string) {
   const child = spawn(process.execPath, [cliEntryPoint(), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -22,16 +16,6 @@ function background(args: string[], cwd: string) {
   return { child, done, output: () => stdout + stderr };
 }
 
-const scratch: string[] = [];
-function exampleCopy(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'stageline-follow-'));
-  scratch.push(dir);
-  cpSync(join(packageRoot(), 'examples', 'hello-service'), dir, { recursive: true });
-  return dir;
-}
-afterEach(() => {
-  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
 
 async function until<T>(probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

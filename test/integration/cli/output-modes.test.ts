@@ -1,27 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { cliEntryPoint, packageRoot } from '../../../lib/local-runtime/package-root.js';
+import { describe, expect, it } from 'vitest';
+import { exampleCopy, stageline } from './example-project.js';
 
 /** deploy --local for people (one line per environment change; --verbose, --quiet) and for CI (--output json). */
 
-function stageline(args: string[], cwd: string) {
-  const result = spawnSync(process.execPath, [cliEntryPoint(), ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
-const scratch: string[] = [];
-function exampleCopy(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'stageline-output-'));
-  scratch.push(dir);
-  cpSync(join(packageRoot(), 'examples', 'hello-service'), dir, { recursive: true });
-  return dir;
-}
-afterEach(() => {
-  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
 
 describe('deploy --local output', () => {
   it('by default: one line per environment state change and the final table; the stack jobs speak only with --verbose', () => {
