@@ -9,7 +9,7 @@ import { runCli } from '../../lib/cli/main.js';
 import { FileTaskCallbacks } from '../../lib/adapters/local/file-task-callbacks.js';
 import { systemClock } from '../../lib/ports/clock.js';
 import { cliEntryPoint } from '../../lib/local-runtime/package-root.js';
-import { ORGANIZATION, TestProject } from './harness.js';
+import { ORGANIZATION, SERVICE_YAML, TestProject } from './harness.js';
 
 /**
  * `deploy --local` killed by PID (SIGKILL, SIGTERM): no run stays RUNNING for ever, no gate can be
@@ -22,16 +22,7 @@ afterEach(() => {
   for (const created of projects.splice(0)) created.cleanup();
 });
 
-const service = (envs: string, concurrency = 'supersede') => `apiVersion: stageline.dev/v1
-kind: Service
-metadata:
-  name: hello-service
-  org: acme
-spec:
-  kustomizeDir: _kustomize
-  deploymentEnvironments: [${envs}]
-  concurrency: ${concurrency}
-`;
+const service = (envs: string, concurrency: 'supersede' | 'queue' | 'parallel' = 'supersede') => SERVICE_YAML(envs.split(',').map((env) => env.trim()), concurrency);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

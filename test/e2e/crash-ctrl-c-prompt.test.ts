@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readGate } from '../../lib/pipeline/approvals/gate.js';
 import { listRuns } from '../../lib/pipeline/workflow/records.js';
 import { cliEntryPoint } from '../../lib/local-runtime/package-root.js';
-import { TestProject } from './harness.js';
+import { SERVICE_YAML, TestProject } from './harness.js';
 
 /** Ctrl-C at the approval prompt (a real terminal: `script` gives the deploy a pty): one press stops the run and closes the gate. */
 const projects: TestProject[] = [];
@@ -11,15 +11,7 @@ afterEach(() => {
   for (const created of projects.splice(0)) created.cleanup();
 });
 
-const SERVICE = `apiVersion: stageline.dev/v1
-kind: Service
-metadata:
-  name: hello-service
-  org: acme
-spec:
-  kustomizeDir: _kustomize
-  deploymentEnvironments: [dev, production]
-`;
+const SERVICE = SERVICE_YAML(['dev', 'production']);
 
 const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 

@@ -9,7 +9,7 @@ import { fixedClock } from '../../lib/ports/clock.js';
 import type { ArtifactStore } from '../../lib/ports/artifact-store.js';
 import { RUN_OWNER_STALE_MS } from '../../lib/pipeline/stack-job/run-owner.js';
 import { StagelineError } from '../../lib/errors.js';
-import { TestProject } from './harness.js';
+import { SERVICE_YAML, TestProject } from './harness.js';
 
 /** The disk fills up while a run is under way (ENOSPC injected through the store port): the deploy ends with one clear line, never a hang. */
 const projects: TestProject[] = [];
@@ -17,15 +17,7 @@ afterEach(() => {
   for (const created of projects.splice(0)) created.cleanup();
 });
 
-const SERVICE = `apiVersion: stageline.dev/v1
-kind: Service
-metadata:
-  name: hello-service
-  org: acme
-spec:
-  kustomizeDir: _kustomize
-  deploymentEnvironments: [dev]
-`;
+const SERVICE = SERVICE_YAML(['dev']);
 
 describe('a full disk during deploy --local', () => {
   it('ends the deploy at once with one line saying the store could not be written; the run can then be ended', async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseHolder } from '../../lib/pipeline/stack-job/environment-lease.js';
 import { processAlive } from '../../lib/local-runtime/process-liveness.js';
-import { ORGANIZATION, TestProject } from './harness.js';
+import { ORGANIZATION, SERVICE_YAML, TestProject } from './harness.js';
 
 /**
  * The issue's first scenario, with real processes: the runner of an older run is SIGKILLed while
@@ -15,16 +15,7 @@ afterEach(() => {
   for (const created of projects.splice(0)) created.cleanup();
 });
 
-const SERVICE = `apiVersion: stageline.dev/v1
-kind: Service
-metadata:
-  name: hello-service
-  org: acme
-spec:
-  kustomizeDir: _kustomize
-  deploymentEnvironments: [dev]
-  concurrency: parallel
-`;
+const SERVICE = SERVICE_YAML(['dev'], 'parallel');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

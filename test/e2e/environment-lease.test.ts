@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { listRuns } from '../../lib/pipeline/workflow/records.js';
-import { ORGANIZATION, TestProject } from './harness.js';
+import { ORGANIZATION, SERVICE_YAML, TestProject } from './harness.js';
 
 /**
  * Two runs of one service and branch under `concurrency: parallel`: each stack job takes the
@@ -13,16 +13,7 @@ afterEach(() => {
   for (const created of projects.splice(0)) created.cleanup();
 });
 
-const SERVICE = `apiVersion: stageline.dev/v1
-kind: Service
-metadata:
-  name: hello-service
-  org: acme
-spec:
-  kustomizeDir: _kustomize
-  deploymentEnvironments: [dev, staging]
-  concurrency: parallel
-`;
+const SERVICE = SERVICE_YAML(['dev', 'staging'], 'parallel');
 
 /** start/end lines (nanoseconds) of one environment's applies, in the order written. */
 function applies(log: string): { start: bigint; end: bigint }[] {

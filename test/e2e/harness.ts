@@ -10,6 +10,17 @@ import { listRuns } from '../../lib/pipeline/workflow/records.js';
 
 const EXAMPLE = join(import.meta.dirname, '..', '..', 'examples', 'hello-service');
 
+/** `stageline.yaml` of the e2e services: hello-service of acme, deploying `environments` (overlay names). */
+export const SERVICE_YAML = (environments: readonly string[], concurrency?: 'supersede' | 'queue' | 'parallel') => `apiVersion: stageline.dev/v1
+kind: Service
+metadata:
+  name: hello-service
+  org: acme
+spec:
+  kustomizeDir: _kustomize
+  deploymentEnvironments: [${environments.join(', ')}]
+${concurrency ? `  concurrency: ${concurrency}\n` : ''}`;
+
 export const ORGANIZATION = (options: { approvalTimeout?: string; provisioners?: string } = {}) => `apiVersion: stageline.dev/v1
 kind: Organization
 metadata: { name: acme }
