@@ -200,19 +200,27 @@ function newlineAndIndent(indent: number): string {
 const scalarForms = new Map<string, ScalarForm>();
 const SCALAR_FORMS_CAPACITY = 50_000;
 
+/** Longer strings (descriptions, scripts) seldom recur: analysed each time, not kept. */
+const SCALAR_FORMS_MAX_LENGTH = 100;
+
 function scalarForm(text: string): ScalarForm {
+  if (text.length > SCALAR_FORMS_MAX_LENGTH) return makeScalarForm(text);
   let form = scalarForms.get(text);
   if (form === undefined) {
-    const an = analyzeScalar(text);
-    const style = stringStyle(text);
-    const simple = !an.multiline && utf8Length(text) <= 128;
-    // scalar() with simpleKey: Plain stays Plain when allowed and non-empty.
-    const plainKey = simple && style === Style.Plain && an.blockPlainAllowed && text.length > 0 ? `${text}:` : undefined;
-    form = { style, an, simple, plainKey };
+    form = makeScalarForm(text);
     if (scalarForms.size >= SCALAR_FORMS_CAPACITY) scalarForms.clear();
     scalarForms.set(text, form);
   }
   return form;
+}
+
+function makeScalarForm(text: string): ScalarForm {
+  const an = analyzeScalar(text);
+  const style = stringStyle(text);
+  const simple = !an.multiline && utf8Length(text) <= 128;
+  // scalar() with simpleKey: Plain stays Plain when allowed and non-empty.
+  const plainKey = simple && style === Style.Plain && an.blockPlainAllowed && text.length > 0 ? `${text}:` : undefined;
+  return { style, an, simple, plainKey };
 }
 
 /** go-yaml v2 encode.go stringv: literal when multi-line, plain unless it would read back as another type. */
