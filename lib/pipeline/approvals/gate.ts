@@ -3,7 +3,8 @@ import { StagelineError } from '../../errors.js';
 import { isPreconditionFailed, type ArtifactStore } from '../../ports/artifact-store.js';
 import type { Clock } from '../../ports/clock.js';
 import { WorkflowErrors, type TaskCallbacks } from '../../ports/task-callbacks.js';
-import { readCancelRequest, serialize, updateTask } from '../workflow/records.js';
+import { parseJsonRecord, readCancelRequest, sameIdentity, serialize, updateTask } from '../workflow/records.js';
+import { ownerGoneBecause, readRunOwner } from '../stack-job/run-owner.js';
 
 /** approvals/<approvalId>.json — one approval gate. The task token stays here, server-side. */
 export interface GateRecord {
@@ -57,7 +58,7 @@ export class DecisionRefused extends StagelineError {
 
 export async function readGate(store: ArtifactStore, approvalId: string): Promise<{ gate: GateRecord; etag: string } | undefined> {
   const object = await store.get(gateKey(approvalId));
-  return object ? { gate: JSON.parse(object.body) as GateRecord, etag: object.etag } : undefined;
+  return object ? { gate: parseJsonRecord(gateKey(approvalId), object.body) as GateRecord, etag: object.etag } : undefined;
 }
 
 /**
@@ -82,8 +83,20 @@ export async function openGate(store: ArtifactStore, gate: GateRecord): Promise<
 
 export async function listDecisions(store: ArtifactStore, approvalId: string): Promise<Decision[]> {
   const keys = await store.list(`approvals/${approvalId}/decisions/`);
-  const decisions = await Promise.all(keys.map(async (key) => JSON.parse((await store.get(key))!.body) as Decision));
-  return decisions.sort((a, b) => a.at.localeCompare(b.at) || a.approver.localeCompare(b.approver));
+  const decisions = await Promise.all(
+    keys.map(async (key) => {
+      const object = await store.get(key);
+      return object ? [parseJsonRecord(key, object.body) as Decision] : [];
+    }),
+  );
+  return decisions.flat().sort((a, b) => a.at.localeCompare(b.at) || a.approver.localeCompare(b.approver));
+}
+
+/** A decision on a local run whose deploy process is gone would reach nothing: refused, with the way out. */
+async function assertRunOwned(store: ArtifactStore, gate: GateRecord, now: Date): Promise<void> {
+  const owner = await readRunOwner(store, gate.runId);
+  const gone = owner ? ownerGoneBecause(owner, now) : undefined;
+  if (gone) throw new DecisionRefused(`run ${gate.runId} is no longer being run (${gone}): a decision would reach nothing`, `stageline cancel ${gate.runId} ends it; stageline retry ${gate.runId} deploys it again`);
 }
 
 export interface DecisionInput {
@@ -118,7 +131,8 @@ export async function recordDecision(deps: GateDeps, input: DecisionInput): Prom
   if (!gate.approvers.some((candidate) => candidate.toLowerCase() === approver)) {
     throw new DecisionRefused(`${input.approver} is not an approver of ${gate.service} in ${gate.env}`, `approvers: ${gate.approvers.join(', ')}`);
   }
-  if (input.decision === 'approve' && approver === gate.triggeredBy.toLowerCase()) {
+  await assertRunOwned(deps.store, gate, deps.clock.now());
+  if (input.decision === 'approve' && sameIdentity(approver, gate.triggeredBy)) {
     throw new DecisionRefused(`${input.approver} triggered this build and may not approve it (separation of duties)`, 'ask another approver');
   }
   return decide(deps, gate, { ...input, approver });

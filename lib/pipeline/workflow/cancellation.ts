@@ -24,6 +24,7 @@ import {
   type TaskStatus,
 } from './records.js';
 import { StagelineError } from '../../errors.js';
+import { CorruptRecordError } from '../errors.js';
 
 export interface CancelDeps {
   store: ArtifactStore;
@@ -88,7 +89,12 @@ export async function requestCancel(deps: CancelDeps, runId: string, request: Om
   const error = superseded ? WorkflowErrors.Superseded : WorkflowErrors.Cancelled;
   for (const task of updated.tasks) {
     if (task.status !== 'WAITING_APPROVAL' || !task.approvalId) continue;
-    const found = await readGate(deps.store, task.approvalId);
+    // A corrupt gate record cannot be closed here (its token is unreadable): the cancel marker still
+    // stops the run, and a gate nobody can read takes no decision either.
+    const found = await readGate(deps.store, task.approvalId).catch((failure: unknown) => {
+      if (failure instanceof CorruptRecordError) return undefined;
+      throw failure;
+    });
     if (!found || found.gate.status !== 'WAITING') continue;
     await closeGate(deps, found.gate, superseded ? 'SUPERSEDED' : 'CANCELLED', outcome, (token) => deps.callbacks.fail(token, error, outcome));
   }
