@@ -120,7 +120,17 @@ describe('the task token is never logged', () => {
   it('launch-stack-job logs its run, environment and build; the token goes to the job file only', async () => {
     vi.stubEnv('BUCKET_NAME', 'bkt');
     vi.stubEnv('STACK_JOB_PROJECT', 'runner');
-    const run = { schemaVersion: 1, runId: 'web-1-2', build: { org: 'acme', service: 'web' }, status: 'RUNNING', createdAt: 'x', updatedAt: 'x', tasks: [{ index: 0, overlay: 'dev', env: 'app-dev', status: 'PENDING' }], skipped: [], warnings: [] };
+    const run = {
+      schemaVersion: 1,
+      runId: 'web-1-2',
+      build: { org: 'acme', service: 'web', commitSha: 'abcdef0', branch: 'main', image: 'web:1', triggeredBy: 'dev@acme.io' },
+      status: 'RUNNING',
+      createdAt: '2030-01-01T00:00:00.000Z',
+      updatedAt: '2030-01-01T00:00:00.000Z',
+      tasks: [{ index: 0, overlay: 'dev', env: 'app-dev', kind: 'K', name: 'n', digest: 'a'.repeat(64), gated: false, status: 'PENDING', references: { secrets: [], variables: [] } }],
+      skipped: [],
+      warnings: [],
+    };
     s3.on(GetObjectCommand).rejects(Object.assign(new Error('no such key'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }));
     s3.on(GetObjectCommand, { Key: 'runs/web-1-2/run.json' }).resolves({ Body: { transformToString: async () => JSON.stringify(run) } as never, ETag: '"e1"' });
     s3.on(PutObjectCommand).resolves({ ETag: '"e2"' });
